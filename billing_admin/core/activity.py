@@ -1,0 +1,56 @@
+"""Writing the activity log: called by services inside their transaction."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+
+
+def _jsonable(value):
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, models.Model):
+        return str(value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return value if isinstance(value, (str, int, float, bool, type(None))) else str(value)
+
+
+def snapshot(obj, fields: list[str]) -> dict:
+    return {f: _jsonable(getattr(obj, f)) for f in fields}
+
+
+def diff(before: dict, after: dict) -> dict:
+    """{field: [before, after]} for the fields that changed."""
+    return {k: [before.get(k), after.get(k)] for k in after if before.get(k) != after.get(k)}
+
+
+def record(*, actor, verb: str, target, changes: dict | None = None, profile=None, account=None):
+    """Write one ActivityEvent. ``actor`` None means a task or the system."""
+    from profiles.models import ActivityEvent, BillingAccount, BillingProfile
+
+    if profile is None:
+        profile = target if isinstance(target, BillingProfile) else getattr(target, "profile", None)
+    if account is None:
+        if isinstance(target, BillingAccount):
+            account = target
+        elif profile is not None:
+            account = profile.account
+    label = ""
+    if actor is not None:
+        label = getattr(actor, "email", "") or str(actor)
+    return ActivityEvent.objects.create(
+        actor=actor if getattr(actor, "pk", None) else None,
+        actor_label=label or "system",
+        verb=verb,
+        target_type=ContentType.objects.get_for_model(target),
+        target_id=str(target.pk),
+        target_repr=str(target)[:200],
+        profile=profile,
+        account=account,
+        changes={k: _jsonable(v) for k, v in (changes or {}).items()},
+    )

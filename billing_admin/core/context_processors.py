@@ -1,0 +1,5 @@
+from django.conf import settings
+
+
+def site(request):
+    return {"SUPPORT_URL": settings.SUPPORT_URL}

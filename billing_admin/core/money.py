@@ -1,0 +1,85 @@
+"""Money: currencies, rounding and formatting live here and nowhere else.
+
+Amounts are ``Decimal`` from the form to the PDF. Rounding is half-up to the currency's minor
+unit (JPY 0, EUR 2, KWD 3), as Babel's CLDR data says.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from babel.core import Locale, UnknownLocaleError
+from babel.dates import format_date as babel_format_date
+from babel.numbers import (
+    format_currency,
+    format_decimal,
+    get_currency_precision,
+    get_territory_currencies,
+)
+from django.utils import translation
+
+ZERO = Decimal("0")
+
+
+class UnknownCurrency(ValueError):
+    pass
+
+
+def currency_for_country(country_code: str) -> str:
+    """The legal-tender currency in use in a country today (NL→EUR, US→USD, JP→JPY ...)."""
+    code = str(country_code or "").upper()
+    currencies = get_territory_currencies(code, date.today(), tender=True)
+    if not currencies:
+        raise UnknownCurrency(f"No currency is known for country {code!r}.")
+    return currencies[0]
+
+
+def minor_units(currency: str) -> int:
+    return get_currency_precision(currency)
+
+
+def quantum(currency: str) -> Decimal:
+    return Decimal(1).scaleb(-minor_units(currency))
+
+
+def to_decimal(value) -> Decimal:
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, float):
+        raise TypeError("Money must never pass through float; use Decimal or str.")
+    try:
+        return Decimal(str(value))
+    except InvalidOperation as exc:
+        raise ValueError(f"Not an amount: {value!r}") from exc
+
+
+def round_money(amount, currency: str) -> Decimal:
+    """Round half-up to the currency's minor unit."""
+    return to_decimal(amount).quantize(quantum(currency), rounding=ROUND_HALF_UP)
+
+
+def _locale(language: str | None = None) -> Locale:
+    lang = (language or translation.get_language() or "en").replace("-", "_")
+    try:
+        return Locale.parse(lang)
+    except (UnknownLocaleError, ValueError):
+        return Locale.parse("en")
+
+
+def format_money(amount, currency: str, language: str | None = None) -> str:
+    """Format an amount for display, e.g. € 1.234,50 (nl) or €1,234.50 (en)."""
+    if amount is None:
+        return ""
+    value = round_money(amount, currency)
+    return format_currency(value, currency, locale=_locale(language), currency_digits=True)
+
+
+def format_quantity(value, language: str | None = None) -> str:
+    return format_decimal(to_decimal(value).normalize(), locale=_locale(language))
+
+
+def format_day(value: date | None, language: str | None = None, fmt: str = "medium") -> str:
+    if value is None:
+        return ""
+    return babel_format_date(value, format=fmt, locale=_locale(language))

@@ -1,0 +1,35 @@
+from decimal import Decimal
+
+import pytest
+
+from billing_admin.core.money import currency_for_country, format_money, minor_units, round_money
+
+
+@pytest.mark.parametrize(("country", "currency"), [
+    ("NL", "EUR"), ("US", "USD"), ("GB", "GBP"), ("JP", "JPY"), ("CH", "CHF"), ("KW", "KWD"), ("de", "EUR")])
+def test_currency_comes_from_the_country(country, currency):
+    assert currency_for_country(country) == currency
+
+
+@pytest.mark.parametrize(("currency", "units", "value", "rounded"), [
+    ("EUR", 2, "2.345", "2.35"), ("EUR", 2, "2.344", "2.34"), ("EUR", 2, "-2.345", "-2.35"),
+    ("JPY", 0, "100.5", "101"), ("JPY", 0, "100.49", "100"),
+    ("KWD", 3, "1.2345", "1.235"), ("KWD", 3, "0.0005", "0.001"),
+])
+def test_rounding_is_half_up_to_the_minor_unit(currency, units, value, rounded):
+    assert minor_units(currency) == units
+    assert round_money(Decimal(value), currency) == Decimal(rounded)
+    assert str(round_money(value, currency)) == rounded
+
+
+def test_floats_are_refused():
+    with pytest.raises(TypeError):
+        round_money(0.1, "EUR")
+
+
+@pytest.mark.parametrize(("amount", "currency", "lang", "text"), [
+    ("1234.5", "EUR", "en", "€1,234.50"), ("1234.5", "EUR", "nl", "€\xa01.234,50"),
+    ("1234.5", "JPY", "en", "¥1,235"), ("1.2345", "KWD", "en", "KWD1.235"),
+])
+def test_formatting_follows_the_language(amount, currency, lang, text):
+    assert format_money(Decimal(amount), currency, lang) == text

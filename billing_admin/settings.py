@@ -1,0 +1,268 @@
+"""Billing Admin settings: one module, read from the environment.
+
+Unset, everything falls back to the *embedded default*: SQLite under ``var/``, Celery tasks run
+eagerly in-process, e-mail written as ``.eml`` files under ``var/mail/``. Set ``DATABASE_URL``,
+``CELERY_BROKER_URL`` and ``EMAIL_URL`` to run on PostgreSQL, Redis/Celery workers and SMTP.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import environ
+from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = BASE_DIR / "var"
+
+env = environ.Env()
+
+
+def _fail(message: str) -> None:
+    """Refuse to start with one clear line instead of a traceback deep in a request."""
+    raise ImproperlyConfigured(message)
+
+
+try:
+    DEBUG = env.bool("DEBUG", default=False)
+except Exception:  # noqa: BLE001 - any unparsable value
+    _fail("DEBUG must be a boolean (true/false, 1/0).")
+
+SECRET_KEY = env.str("SECRET_KEY", default="")
+if not SECRET_KEY:
+    if not DEBUG:
+        _fail("SECRET_KEY is required when DEBUG is off: set SECRET_KEY to a long random string.")
+    SECRET_KEY = "insecure-development-key-only-used-when-debug-is-on"  # noqa: S105
+
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else [])
+if not DEBUG and not ALLOWED_HOSTS:
+    _fail("ALLOWED_HOSTS is required when DEBUG is off: a comma-separated list of host names.")
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "guardian",
+    "axes",
+    "django_htmx",
+    "template_partials",
+    "django_countries",
+    "billing_admin.core",
+    "profiles",
+    "invoicing",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "billing_admin.urls"
+WSGI_APPLICATION = "billing_admin.wsgi.application"
+ASGI_APPLICATION = "billing_admin.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "builtins": ["template_partials.templatetags.partials"],
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "billing_admin.core.context_processors.site",
+            ],
+        },
+    }
+]
+
+# --- Database -----------------------------------------------------------------------------
+try:
+    DATABASES = {
+        "default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
+    }
+except Exception as exc:  # noqa: BLE001
+    _fail(f"DATABASE_URL is not a database URL this project understands: {exc}")
+if DATABASES["default"].get("ENGINE") not in ("django.db.backends.postgresql", "django.db.backends.sqlite3"):
+    _fail("DATABASE_URL must be a postgres://... or sqlite:///... URL.")
+DATABASES["default"]["ATOMIC_REQUESTS"] = False
+DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+    DATABASES["default"].setdefault("OPTIONS", {})
+    DATABASES["default"]["OPTIONS"].setdefault("timeout", 20)
+    DATABASES["default"]["OPTIONS"].setdefault("transaction_mode", "IMMEDIATE")
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Auth ---------------------------------------------------------------------------------
+AUTH_USER_MODEL = "core.User"
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+    "guardian.backends.ObjectPermissionBackend",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "profiles:profile-list"
+LOGOUT_REDIRECT_URL = "login"
+
+# django-guardian: no anonymous user row (every page needs a login).
+ANONYMOUS_USER_NAME = None
+GUARDIAN_RAISE_403 = False
+
+# django-axes: throttle repeated failed sign-ins per e-mail address and IP address.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_USERNAME_FORM_FIELD = "username"  # Django's sign-in form field (axes would default to "email")
+AXES_USERNAME_CALLABLE = "billing_admin.core.auth.axes_username"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
+
+# --- Internationalisation -------------------------------------------------------------------
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", _("English")), ("nl", _("Nederlands"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = env.str("TIME_ZONE", default="UTC")
+USE_I18N = True
+USE_TZ = True
+
+# --- Static and media ---------------------------------------------------------------------
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "static")))
+MEDIA_URL = "media/"  # never served publicly: invoice PDFs go through a permission-checked view
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
+
+# --- E-mail -------------------------------------------------------------------------------
+EMAIL_URL = env.str("EMAIL_URL", default="")
+if EMAIL_URL:
+    try:
+        vars().update(env.email_url_config(EMAIL_URL))
+    except Exception as exc:  # noqa: BLE001
+        _fail(f"EMAIL_URL is not an e-mail URL (e.g. smtp://user:pass@host:587): {exc}")
+else:
+    EMAIL_BACKEND = "billing_admin.core.mail.EmlFileBackend"
+    EMAIL_FILE_PATH = str(VAR_DIR / "mail")
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Billing Admin <billing@example.com>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# --- Celery -------------------------------------------------------------------------------
+_BROKER = env.str("CELERY_BROKER_URL", default="")
+CELERY_TASK_ALWAYS_EAGER = not _BROKER  # the embedded default needs no Redis
+CELERY_BROKER_URL = _BROKER or "memory://"
+CELERY_TASK_EAGER_PROPAGATES = False
+CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default="") or None
+CELERY_TASK_ACKS_LATE = True
+# A task whose worker died is redelivered after this many seconds (Redis transport).
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TIMEZONE = "UTC"
+CELERY_BEAT_SCHEDULE = {
+    "daily-billing": {
+        "task": "invoicing.daily_billing",
+        "schedule": crontab(hour=env.int("BILLING_HOUR_UTC", default=2), minute=0),
+    },
+    "expire-credit-lots": {
+        "task": "invoicing.expire_credit_lots",
+        "schedule": crontab(hour=0, minute=15),
+    },
+    "mark-past-due": {
+        "task": "invoicing.mark_past_due",
+        "schedule": crontab(hour=1, minute=0),
+    },
+}
+
+# --- Product settings ---------------------------------------------------------------------
+SUPPORT_URL = env.str("SUPPORT_URL", default="mailto:support@example.com")
+SELLER = {
+    "name": env.str("SELLER_NAME", default="Billing Admin B.V."),
+    "address": env.str("SELLER_ADDRESS", default="Herengracht 1\n1015 BA Amsterdam\nNetherlands"),
+    "vat_id": env.str("SELLER_VAT_ID", default="NL000000000B01"),
+    "iban": env.str("SELLER_IBAN", default="NL91ABNA0417164300"),
+    "bic": env.str("SELLER_BIC", default="ABNANL2A"),
+}
+PAYMENT_TERMS_DAYS = env.int("PAYMENT_TERMS_DAYS", default=30)
+INVOICE_EMAIL_RETRY_SECONDS = env.int("INVOICE_EMAIL_RETRY_SECONDS", default=30)  # doubled per retry
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="celery")
+PAYMENT_GATEWAY = env.str("PAYMENT_GATEWAY", default="invoicing.gateway.SandboxGateway")
+
+# --- Security -----------------------------------------------------------------------------
+SESSION_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+if not DEBUG:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'self'"],
+        "object-src": ["'none'"],
+    },
+}
+
+# --- Logging: never log card data or secrets; the payment code logs only tokens/last4. ----
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+        # Eager (embedded) runs would print every task; a real worker logs through its own -l option.
+        "celery.app.trace": {"level": "INFO" if _BROKER else "WARNING"},
+    },
+}
+
+TESTING = "pytest" in sys.modules

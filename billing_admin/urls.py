@@ -1,0 +1,23 @@
+from django.contrib import admin
+from django.contrib.auth.decorators import login_not_required
+from django.shortcuts import redirect
+from django.urls import include, path
+from django.views.i18n import set_language
+
+
+@login_not_required
+def home(request):
+    return redirect("profiles:profile-list")
+
+
+home.permission_guard = "public redirect"  # type: ignore[attr-defined]
+
+urlpatterns = [
+    path("", home, name="home"),
+    path("admin/", admin.site.urls),
+    # The language switch works before signing in too.
+    path("i18n/setlang/", login_not_required(set_language), name="set_language"),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("billing/", include("profiles.urls")),
+    path("billing/", include("invoicing.urls")),
+]

@@ -1,0 +1,85 @@
+"""Root test helpers shared by every app's tests and by tests/."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from profiles.models import BillingAccount, BillingProfile
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def grant(user, role: str, obj):
+    """Give ``user`` ``role`` on a profile or an account through the real service."""
+    from profiles.services.roles import role_grant
+
+    if isinstance(obj, BillingProfile):
+        return role_grant(actor=None, user_email=user.email, role=role, profile=obj)
+    if isinstance(obj, BillingAccount):
+        return role_grant(actor=None, user_email=user.email, role=role, account=obj)
+    raise TypeError(obj)
+
+
+def is_postgres() -> bool:
+    from django.db import connection
+
+    return connection.vendor == "postgresql"
+
+
+def require_postgres():
+    """Skip (outside CI only) when the test database is not PostgreSQL."""
+    if not is_postgres():
+        if IN_CI:
+            pytest.fail("CI must run this test on PostgreSQL (set DATABASE_URL).")
+        pytest.skip("needs PostgreSQL: set DATABASE_URL=postgres://... to run it")
+
+
+@pytest.fixture
+def user(db):
+    from profiles.tests.factories import UserFactory
+
+    return UserFactory()
+
+
+@pytest.fixture
+def profile(db):
+    from profiles.tests.factories import BillingProfileFactory
+
+    return BillingProfileFactory()
+
+
+@pytest.fixture
+def htmx_headers():
+    return {"HTTP_HX_REQUEST": "true"}
+
+
+@pytest.fixture(autouse=True)
+def _celery_eager_unless_real_worker(request, settings):
+    """Unit tests run tasks in-process; integration tests marked ``integration`` use a real worker."""
+    from billing_admin.celery import app
+
+    if request.node.get_closest_marker("integration"):
+        yield
+        return
+    old = app.conf.task_always_eager, app.conf.task_eager_propagates
+    app.conf.task_always_eager, app.conf.task_eager_propagates = True, True
+    yield
+    app.conf.task_always_eager, app.conf.task_eager_propagates = old
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """PBKDF2 costs ~0.3 s per user; tests create hundreds of users."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _english_unless_asked(request):
+    """A request in Dutch leaves Dutch active in this thread; every test starts in English."""
+    from django.utils import translation
+
+    translation.activate("en")
+    yield
+    translation.deactivate()
