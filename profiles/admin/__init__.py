@@ -1,0 +1,9 @@
+"""Django admin for support engineers, one module per area (owners extend their own module)."""
+
+from profiles.admin import payment_methods, profiles, roles  # noqa: F401
+
+# The account and profile pages show their roles and their activity log.
+profiles.BillingAccountAdmin.inlines = [*profiles.BillingAccountAdmin.inlines, roles.RoleAssignmentInline,
+                                        roles.AccountActivityInline]
+profiles.BillingProfileAdmin.inlines = [*profiles.BillingProfileAdmin.inlines, roles.RoleAssignmentInline,
+                                        roles.ProfileActivityInline]

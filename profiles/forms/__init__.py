@@ -1,0 +1,1 @@
+"""Forms of the profiles app (validation only), one module per area."""

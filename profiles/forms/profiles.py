@@ -1,0 +1,40 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from profiles.models import BillingAccount, BillingProfile
+
+
+class ProfileDetailsForm(forms.ModelForm):
+    class Meta:
+        model = BillingProfile
+        fields = ("name", "bill_to_address", "contact_name", "contact_email", "invoice_language", "invoice_day")
+        widgets = {"bill_to_address": forms.Textarea(attrs={"rows": 3})}
+
+
+class PONumberForm(forms.ModelForm):
+    class Meta:
+        model = BillingProfile
+        fields = ("po_number",)
+        help_texts = {"po_number": _("Printed on every invoice of this profile. Leave empty for none.")}
+
+
+class RecipientForm(forms.Form):
+    email = forms.EmailField(label=_("E-mail address"), max_length=254)
+
+
+class ProfileCreateForm(forms.ModelForm):
+    account = forms.ModelChoiceField(label=_("Billing account"), queryset=BillingAccount.objects.none())
+
+    class Meta:
+        model = BillingProfile
+        fields = ("account", "name", "bill_to_address", "contact_name", "contact_email", "po_number",
+                  "invoice_email_opt_in", "invoice_language", "invoice_day")
+        widgets = {"bill_to_address": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, accounts=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["account"].queryset = accounts if accounts is not None else BillingAccount.objects.none()
+
+    def _post_clean(self):
+        # Validation only: the service builds and saves the profile (currency comes from the account).
+        pass

@@ -1,0 +1,199 @@
+"""Account and profile services."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from billing_admin.core import activity
+from billing_admin.core.money import UnknownCurrency, currency_for_country
+from billing_admin.core.permissions import Action, has_action
+from profiles.models import BillingAccount, BillingProfile, Role, RoleAssignment
+
+PROFILE_FIELDS = [
+    "name", "po_number", "bill_to_address", "contact_name", "contact_email",
+    "invoice_email_opt_in", "invoice_language", "invoice_day", "status", "is_default",
+]
+
+
+def account_create(
+    *, actor, name: str, country: str, sold_to_address: str, tax_id: str = "", tax_rate=0,
+    payment_terms_days: int = 30, owner=None,
+) -> BillingAccount:
+    """Create a billing account; ``owner`` (a user) becomes its account owner."""
+    from profiles.services.roles import role_grant
+
+    with transaction.atomic():
+        account = BillingAccount(
+            name=name, country=country, sold_to_address=sold_to_address, tax_id=tax_id, tax_rate=tax_rate,
+            payment_terms_days=payment_terms_days,
+        )
+        account.full_clean()
+        try:
+            account.currency  # noqa: B018 - the country must have a currency
+        except UnknownCurrency:
+            raise ValidationError({"country": _("No currency is known for this country.")}) from None
+        account.save()
+        activity.record(actor=actor, verb="account.created", target=account,
+                        changes={"name": name, "country": str(country)})
+        if owner is not None:
+            role_grant(actor=None, user_email=owner.email, role=Role.ACCOUNT_OWNER, account=account)
+    return account
+
+
+def profile_create(
+    *, actor, account: BillingAccount, name: str, bill_to_address: str, contact_name: str,
+    contact_email: str, po_number: str = "", invoice_email_opt_in: bool = True,
+    invoice_language: str = "en", invoice_day: int = 1, is_default: bool | None = None,
+) -> BillingProfile:
+    """Create a profile in ``account``; its currency comes from the account's country.
+
+    ``actor`` must be allowed to create profiles in the account (None: the system, e.g. a
+    first purchase). A person who creates a profile becomes its owner unless the account's
+    owner role already covers it.
+    """
+    from profiles.services.roles import role_grant
+
+    if actor is not None and not has_action(actor, Action.CREATE_PROFILE, account):
+        raise PermissionDenied(_("You may not create billing profiles in this account."))
+    with transaction.atomic():
+        BillingAccount.objects.select_for_update().filter(pk=account.pk).first()
+        has_profiles = BillingProfile.objects.filter(account=account).exists()
+        profile = BillingProfile(
+            account=account, name=name.strip(), currency=currency_for_country(account.country.code),
+            bill_to_address=bill_to_address, contact_name=contact_name, contact_email=contact_email,
+            po_number=po_number.strip(), invoice_email_opt_in=invoice_email_opt_in,
+            invoice_language=invoice_language, invoice_day=invoice_day,
+            is_default=(not has_profiles) if is_default is None else is_default,
+        )
+        profile.full_clean(validate_constraints=False)
+        if BillingProfile.objects.filter(account=account, name__iexact=profile.name).exists():
+            raise ValidationError({"name": _("This account already has a billing profile with this name.")})
+        try:
+            with transaction.atomic():
+                profile.save()
+        except IntegrityError:
+            raise ValidationError({"name": _("This account already has a billing profile with this name.")}) from None
+        activity.record(actor=actor, verb="profile.created", target=profile,
+                        changes=activity.snapshot(profile, PROFILE_FIELDS))
+        if actor is not None and getattr(actor, "pk", None):
+            covered = RoleAssignment.objects.filter(
+                user=actor, account=account, role=Role.ACCOUNT_OWNER
+            ).exists()
+            if not covered:
+                role_grant(actor=None, user_email=actor.email, role=Role.OWNER, profile=profile)
+    return profile
+
+
+EDITABLE_FIELDS = {"name", "po_number", "bill_to_address", "contact_name", "contact_email", "invoice_language",
+                   "invoice_day"}
+
+
+def _check_edit(actor, profile) -> None:
+    if actor is not None and not has_action(actor, Action.EDIT, profile):
+        raise PermissionDenied(_("You may not edit this billing profile."))
+
+
+def profile_update(*, actor, profile: BillingProfile, **fields) -> BillingProfile:
+    """Change the profile's details; an invalid value changes nothing."""
+    unknown = set(fields) - EDITABLE_FIELDS
+    if unknown:
+        raise ValueError(f"not editable here: {sorted(unknown)}")
+    _check_edit(actor, profile)
+    with transaction.atomic():
+        profile = BillingProfile.objects.select_for_update().select_related("account").get(pk=profile.pk)
+        before = activity.snapshot(profile, sorted(fields))
+        for name, value in fields.items():
+            setattr(profile, name, value.strip() if isinstance(value, str) else value)
+        profile.full_clean(validate_constraints=False)
+        if "name" in fields and BillingProfile.objects.filter(
+                account_id=profile.account_id, name__iexact=profile.name).exclude(pk=profile.pk).exists():
+            raise ValidationError({"name": _("This account already has a billing profile with this name.")})
+        changes = activity.diff(before, activity.snapshot(profile, sorted(fields)))
+        if changes:
+            profile.save()
+            activity.record(actor=actor, verb="profile.updated", target=profile, changes=changes)
+    return profile
+
+
+def profile_set_invoice_email(*, actor, profile: BillingProfile, opt_in: bool) -> BillingProfile:
+    _check_edit(actor, profile)
+    with transaction.atomic():
+        profile = BillingProfile.objects.select_for_update().get(pk=profile.pk)
+        if profile.invoice_email_opt_in != opt_in:
+            profile.invoice_email_opt_in = opt_in
+            profile.save(update_fields=["invoice_email_opt_in", "updated"])
+            activity.record(actor=actor, verb="profile.invoice_email", target=profile,
+                            changes={"invoice_email_opt_in": [not opt_in, opt_in]})
+    return profile
+
+
+def recipient_add(*, actor, profile: BillingProfile, email: str):
+    from django.core.validators import validate_email
+
+    from profiles.models import InvoiceRecipient
+
+    _check_edit(actor, profile)
+    email = (email or "").strip()
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise ValidationError({"email": _("Enter a valid e-mail address.")}) from None
+    with transaction.atomic():
+        profile = BillingProfile.objects.select_for_update().get(pk=profile.pk)
+        if profile.contact_email.lower() == email.lower() or profile.recipients.filter(email__iexact=email).exists():
+            raise ValidationError({"email": _("%(email)s already receives the invoices.") % {"email": email}})
+        if profile.recipients.count() >= 20:
+            raise ValidationError({"email": _("A profile can have at most 20 extra recipients.")})
+        recipient = InvoiceRecipient.objects.create(profile=profile, email=email)
+        activity.record(actor=actor, verb="profile.recipient_added", target=profile, changes={"email": email})
+    return recipient
+
+
+def recipient_remove(*, actor, recipient) -> None:
+    _check_edit(actor, recipient.profile)
+    with transaction.atomic():
+        activity.record(actor=actor, verb="profile.recipient_removed", target=recipient.profile,
+                        changes={"email": recipient.email})
+        recipient.delete()
+
+
+def disable_blocker(profile: BillingProfile) -> str | None:
+    """Why the profile cannot be disabled now, or None."""
+    from invoicing.models import Charge, CreditLot, Invoice
+
+    if Invoice.objects.filter(profile=profile, status__in=["due", "past_due"]).exists():
+        return _("It has unpaid invoices. Pay them first.")
+    if CreditLot.objects.filter(profile=profile, status="active", remaining__gt=0).exists():
+        return _("It still has active Azure credits.")
+    if Charge.objects.filter(profile=profile, invoice__isnull=True).exists():
+        return _("It has charges that are not invoiced yet.")
+    if not BillingProfile.objects.filter(account_id=profile.account_id, status="active").exclude(
+            pk=profile.pk).exists():
+        return _("It is the account's last active billing profile.")
+    return None
+
+
+def profile_disable(*, actor, profile: BillingProfile) -> BillingProfile:
+    if actor is not None and not has_action(actor, Action.DISABLE, profile):
+        raise PermissionDenied(_("Only owners may disable a billing profile."))
+    with transaction.atomic():
+        BillingAccount.objects.select_for_update().get(pk=profile.account_id)
+        profile = BillingProfile.objects.select_for_update().get(pk=profile.pk)
+        if profile.status == BillingProfile.Status.DISABLED:
+            return profile
+        reason = disable_blocker(profile)
+        if reason:
+            raise ValidationError(_("This billing profile cannot be disabled: %(reason)s") % {"reason": reason})
+        profile.status = BillingProfile.Status.DISABLED
+        was_default, profile.is_default = profile.is_default, False
+        profile.save(update_fields=["status", "is_default", "updated"])
+        if was_default:  # the account keeps a default profile for its next purchase
+            successor = BillingProfile.objects.filter(account_id=profile.account_id, status="active").exclude(
+                pk=profile.pk).order_by("created", "pk").first()
+            successor.is_default = True
+            successor.save(update_fields=["is_default", "updated"])
+        activity.record(actor=actor, verb="profile.disabled", target=profile, changes={"status": ["active",
+                                                                                                "disabled"]})
+    return profile
