@@ -1,0 +1,1 @@
+"""Forms of the invoicing app (validation only)."""

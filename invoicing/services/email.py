@@ -1,0 +1,111 @@
+"""E-mailing an invoice with its PDF attached, to the contact and every extra recipient.
+
+Delivery is claimed under the invoice's row lock, which is held while SMTP accepts the
+message: two workers or a retried task never both send. Exactly-once cannot be had across
+SMTP; only a crash between the server's acceptance and our commit could send twice, which we
+prefer over an invoice that silently never arrives.
+"""
+
+from __future__ import annotations
+
+import smtplib
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from billing_admin.core import activity
+from billing_admin.core.money import format_day, format_money
+from invoicing.models import Invoice
+
+
+def invoice_recipients(invoice: Invoice) -> list[str]:
+    emails = [invoice.contact_email] + [r.email for r in invoice.profile.recipients.all()]
+    seen, result = set(), []
+    for email in emails:
+        if email and email.lower() not in seen:
+            seen.add(email.lower())
+            result.append(email)
+    return result
+
+
+def build_invoice_email(invoice: Invoice) -> EmailMultiAlternatives:
+    lang, cur = invoice.language, invoice.currency
+    with translation.override(lang):
+        context = {
+            "invoice": invoice,
+            "amount_due": format_money(invoice.amount_due, cur, lang),
+            "m": {k: format_money(getattr(invoice, k), cur, lang)
+                  for k in ("subtotal", "credits_applied", "tax", "total", "amount_due")},
+            "due_date": format_day(invoice.due_date, lang),
+            "seller": settings.SELLER,
+        }
+        subject = _("Invoice %(number)s – %(amount)s due") % {"number": invoice.number,
+                                                               "amount": context["amount_due"]}
+        if invoice.po_number:
+            subject += " – " + _("PO %(po)s") % {"po": invoice.po_number}
+        text = render_to_string("invoicing/email/invoice.txt", context)
+        html = render_to_string("invoicing/email/invoice.html", context)
+    message = EmailMultiAlternatives(subject=subject.replace("\n", " "), body=text,
+                                     from_email=settings.DEFAULT_FROM_EMAIL, to=invoice_recipients(invoice))
+    message.attach_alternative(html, "text/html")
+    invoice.pdf.open("rb")
+    try:
+        message.attach(f"invoice-{invoice.number}.pdf", invoice.pdf.read(), "application/pdf")
+    finally:
+        invoice.pdf.close()
+    return message
+
+
+def invoice_send_email(*, invoice_id: int, resend: bool = False, actor=None) -> bool:
+    """Send the invoice e-mail if it is due to be sent; True when a message went out now.
+
+    Raises the SMTP/OS error after recording the attempt, so the task can retry.
+    """
+    try:
+        with transaction.atomic():
+            invoice = Invoice.objects.select_for_update().select_related("profile").get(pk=invoice_id)
+            if resend:
+                if invoice.status == Invoice.Status.VOID:
+                    return False
+            elif invoice.email_status != Invoice.EmailStatus.PENDING:
+                return False
+            if not invoice.pdf:
+                return False  # the render task sends it once the PDF exists
+            message = build_invoice_email(invoice)
+            message.send(fail_silently=False)
+            invoice.email_status = Invoice.EmailStatus.SENT
+            invoice.email_attempts += 1
+            invoice.email_sent_at = timezone.now()
+            invoice.email_recipients = list(message.to)
+            invoice.email_last_error = ""
+            invoice.save(update_fields=["email_status", "email_attempts", "email_sent_at", "email_recipients",
+                                        "email_last_error", "updated"])
+            activity.record(actor=actor, verb="invoice.emailed", target=invoice, changes={"to": list(message.to)})
+    except (OSError, smtplib.SMTPException) as exc:
+        _record_failure(invoice_id, f"{type(exc).__name__}: {exc}"[:500])
+        raise
+    return True
+
+
+def _record_failure(invoice_id: int, error: str) -> None:
+    with transaction.atomic():
+        invoice = Invoice.objects.select_for_update().get(pk=invoice_id)
+        invoice.email_attempts += 1
+        invoice.email_last_error = error
+        invoice.save(update_fields=["email_attempts", "email_last_error", "updated"])
+
+
+def invoice_email_failed(*, invoice_id: int, error: str) -> None:
+    """After the last retry: a visible failed state in the admin."""
+    with transaction.atomic():
+        invoice = Invoice.objects.select_for_update().get(pk=invoice_id)
+        if invoice.email_status == Invoice.EmailStatus.SENT:
+            return
+        invoice.email_status = Invoice.EmailStatus.FAILED
+        invoice.email_last_error = error[:500]
+        invoice.save(update_fields=["email_status", "email_last_error", "updated"])
+        activity.record(actor=None, verb="invoice.email_failed", target=invoice, changes={"error": error[:200]})

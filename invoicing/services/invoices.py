@@ -1,0 +1,222 @@
+"""The invoice run (DESIGN §4): charges → invoice (credits, tax, gapless number) → PDF → e-mail.
+
+Billing period rule: a profile with invoice day *d* billed on date D (D.day == d) gets the
+closed period from day *d* of the previous month through the day before D, and every
+uninvoiced charge whose service period ends on or before that day.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from dateutil.relativedelta import relativedelta
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from billing_admin.core import activity
+from billing_admin.core.money import ZERO, round_money
+from invoicing.models import Charge, Invoice, InvoiceLine, InvoiceSequence
+from profiles.models import BillingProfile, PaymentMethod
+
+log = logging.getLogger(__name__)
+
+
+def billing_period(day: date) -> tuple[date, date]:
+    return day - relativedelta(months=1), day - timedelta(days=1)
+
+
+def _next_number(account, year: int) -> tuple[int, str]:
+    """Take the next gapless number for the account and year under a row lock."""
+    InvoiceSequence.objects.get_or_create(account=account, year=year)
+    seq = InvoiceSequence.objects.select_for_update().get(account=account, year=year)
+    seq.last_number += 1
+    seq.save(update_fields=["last_number"])
+    return seq.last_number, f"{account.number_prefix}-{year}-{seq.last_number:06d}"
+
+
+def payment_instructions(profile: BillingProfile, number: str) -> str:
+    method = profile.payment_methods.filter(is_default=True).first()
+    seller = settings.SELLER
+    if method and method.kind == PaymentMethod.Kind.CARD:
+        return _("The card ending %(last4)s will be charged for the amount due.") % {"last4": method.card_last4}
+    if method and method.kind == PaymentMethod.Kind.BANK_ACCOUNT:
+        return _("The amount due will be debited from bank account %(iban)s.") % {"iban": method.iban_masked}
+    return _("Please transfer the amount due to %(name)s, IBAN %(iban)s, BIC %(bic)s, quoting invoice number "
+             "%(number)s.") % {"name": seller["name"], "iban": seller["iban"], "bic": seller["bic"], "number": number}
+
+
+def invoice_generate(*, profile_id: int, period_start: date, period_end: date, issue_date: date) -> Invoice | None:
+    """Issue the profile's invoice for the period, or return the one already issued. None: nothing to bill."""
+    from invoicing.services.credits import credits_apply_to_invoice, usable_lots
+
+    with transaction.atomic():
+        profile = BillingProfile.objects.select_for_update().select_related("account").get(pk=profile_id)
+        existing = Invoice.objects.filter(profile=profile, period_start=period_start, period_end=period_end
+                                          ).exclude(status=Invoice.Status.VOID).first()
+        if existing is not None:
+            return existing
+        charges = list(Charge.objects.select_for_update().filter(
+            profile=profile, invoice__isnull=True, service_period_end__lte=period_end).order_by(
+            "service_period_start", "pk"))
+        if not charges:
+            return None  # no charges: a profile with credits only gets no empty invoice either
+        account = profile.account
+        currency = profile.currency
+        sequence, number = _next_number(account, issue_date.year)
+        subtotal = round_money(sum((c.amount for c in charges), ZERO), currency)
+        with translation.override(profile.invoice_language):
+            instructions = payment_instructions(profile, number)
+        invoice = Invoice(
+            profile=profile, number=number, sequence=sequence, year=issue_date.year,
+            period_start=period_start, period_end=period_end, issue_date=issue_date,
+            due_date=issue_date + timedelta(days=account.payment_terms_days), currency=currency,
+            language=profile.invoice_language, account_name=account.name, sold_to_address=account.sold_to_address,
+            tax_id=account.tax_id, profile_name=profile.name, bill_to_address=profile.bill_to_address,
+            contact_name=profile.contact_name, contact_email=profile.contact_email, po_number=profile.po_number,
+            payment_instructions=instructions, subtotal=subtotal, credits_applied=ZERO, tax_rate=account.tax_rate,
+            tax=ZERO, total=subtotal, amount_due=subtotal,
+            email_status=(Invoice.EmailStatus.PENDING if profile.invoice_email_opt_in
+                          else Invoice.EmailStatus.NOT_REQUESTED),
+        )
+        invoice.full_clean(exclude=["pdf"])
+        invoice.save()
+        InvoiceLine.objects.bulk_create([
+            InvoiceLine(invoice=invoice, charge=c, position=i, product=c.product, description=c.description,
+                        quantity=c.quantity, unit_price=c.unit_price, amount=c.amount,
+                        service_period_start=c.service_period_start, service_period_end=c.service_period_end,
+                        credit_eligible=c.credit_eligible)
+            for i, c in enumerate(charges, start=1)
+        ])
+        Charge.objects.filter(pk__in=[c.pk for c in charges]).update(invoice=invoice)
+        credits = ZERO
+        if usable_lots(profile.pk, issue_date).exists():
+            credits = credits_apply_to_invoice(invoice=invoice, on_date=issue_date)
+        tax = ZERO
+        for line in InvoiceLine.objects.filter(invoice=invoice):
+            tax += round_money((line.amount - line.credits_applied) * account.tax_rate / 100, currency)
+        invoice.credits_applied = credits
+        invoice.tax = tax
+        invoice.total = invoice.amount_due = subtotal - credits + tax
+        invoice.save(update_fields=["credits_applied", "tax", "total", "amount_due", "updated"])
+        activity.record(actor=None, verb="invoice.issued", target=invoice, profile=profile,
+                        changes={"number": number, "amount_due": str(invoice.amount_due), "currency": currency})
+        invoice_id = invoice.pk
+        transaction.on_commit(lambda: _after_issue(invoice_id))
+    return invoice
+
+
+def _after_issue(invoice_id: int) -> None:
+    """Enqueue the PDF (and through it the e-mail) and, for card profiles, the automatic charge."""
+    from invoicing.tasks import billing as billing_tasks
+    from invoicing.tasks import payments as payment_tasks
+
+    if getattr(transaction.get_connection(), "_billing_inline", False):
+        return  # run_billing drives the steps itself, in-process
+    billing_tasks.render_invoice_pdf_task.delay(invoice_id)
+    invoice = Invoice.objects.select_related("profile").get(pk=invoice_id)
+    if invoice.profile.payment_methods.filter(is_default=True, kind=PaymentMethod.Kind.CARD).exists():
+        payment_tasks.invoice_autocharge_task.delay(invoice_id)
+
+
+def invoice_void(*, actor, invoice: Invoice, reason: str) -> Invoice:
+    """Void an issued invoice: its charges return to uninvoiced, its credits to their lots."""
+    from invoicing.services.credits import credits_return_for_invoice
+
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"void_reason": _("Say why the invoice is voided.")})
+    with transaction.atomic():
+        invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+        if invoice.status == Invoice.Status.VOID:
+            raise ValidationError(_("This invoice is already void."))
+        if invoice.status == Invoice.Status.PAID:
+            raise ValidationError(_("A paid invoice cannot be voided; refund it first."))
+        invoice.status = Invoice.Status.VOID
+        invoice.voided_at = timezone.now()
+        invoice.void_reason = reason[:200]
+        if invoice.email_status == Invoice.EmailStatus.PENDING:
+            invoice.email_status = Invoice.EmailStatus.NOT_REQUESTED
+        invoice.save(update_fields=["status", "voided_at", "void_reason", "email_status", "updated"])
+        Charge.objects.filter(invoice=invoice).update(invoice=None)
+        credits_return_for_invoice(actor=actor, invoice=invoice)
+        activity.record(actor=actor, verb="invoice.voided", target=invoice, changes={"reason": reason})
+    return invoice
+
+
+@dataclass
+class BillingSummary:
+    day: date
+    made: list[str] = field(default_factory=list)
+    emailed: int = 0
+    skipped: int = 0
+    failed: list[str] = field(default_factory=list)
+    dry_run: bool = False
+
+    def line(self) -> str:
+        return (f"{len(self.made)} invoices made, {self.emailed} e-mails sent, {self.skipped} skipped, "
+                f"{len(self.failed)} failed" + (" (dry run: nothing written)" if self.dry_run else ""))
+
+
+def profiles_due(day: date, profile_id: int | None = None):
+    qs = BillingProfile.objects.filter(status=BillingProfile.Status.ACTIVE)
+    if profile_id is not None:
+        return qs.filter(pk=profile_id)
+    return qs.filter(invoice_day=day.day).order_by("pk")
+
+
+def billing_run(*, day: date, profile_id: int | None = None, dry_run: bool = False, progress=None) -> BillingSummary:
+    """Run the whole pipeline in-process for ``day`` (run_billing and the embedded default)."""
+    from invoicing.services.email import invoice_send_email
+    from invoicing.services.pdf import invoice_render_pdf
+
+    summary = BillingSummary(day=day, dry_run=dry_run)
+    period_start, period_end = billing_period(day)
+    profiles = list(profiles_due(day, profile_id))
+    for index, profile in enumerate(profiles, start=1):
+        try:
+            if dry_run:
+                pending = Charge.objects.filter(profile=profile, invoice__isnull=True,
+                                                service_period_end__lte=period_end).exists()
+                if pending:
+                    summary.made.append(f"(would invoice {profile.name})")
+                else:
+                    summary.skipped += 1
+            else:
+                connection = transaction.get_connection()
+                connection._billing_inline = True
+                try:
+                    before = Invoice.objects.filter(profile=profile, period_start=period_start,
+                                                    period_end=period_end).exclude(status="void").exists()
+                    invoice = invoice_generate(profile_id=profile.pk, period_start=period_start,
+                                               period_end=period_end, issue_date=day)
+                finally:
+                    connection._billing_inline = False
+                if invoice is None or before:
+                    summary.skipped += 1
+                if invoice is not None:
+                    if not before:
+                        summary.made.append(invoice.number)
+                    invoice_render_pdf(invoice_id=invoice.pk)
+                    if invoice_send_email(invoice_id=invoice.pk):
+                        summary.emailed += 1
+                    _autocharge_inline(invoice.pk)
+        except Exception as exc:  # noqa: BLE001 - one profile's failure must not stop the run
+            log.exception("billing failed for profile %s", profile.pk)
+            summary.failed.append(f"{profile.name}: {exc}")
+        if progress:
+            progress(index, len(profiles))
+    return summary
+
+
+def _autocharge_inline(invoice_id: int) -> None:
+    from invoicing.models import Payment
+    from invoicing.services.payments import invoice_autocharge, notify_autocharge_failed
+
+    payment = invoice_autocharge(invoice_id=invoice_id)
+    if payment is not None and payment.status != Payment.Status.SUCCEEDED:
+        notify_autocharge_failed(invoice_id=invoice_id, reason=payment.failure_reason)

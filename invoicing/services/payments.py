@@ -1,0 +1,188 @@
+"""Paying invoices: every attempt is stored with its outcome; an invoice is paid once and only once.
+
+A payment attempt carries an idempotency key (made when the pay form is shown). The invoice row
+is locked while paying, a repeated key returns the first attempt's result, and the database
+allows one succeeded payment per invoice: double clicks, retried requests, two tabs and two
+concurrent requests all pay once.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from billing_admin.core import activity
+from billing_admin.core.money import format_money, round_money, to_decimal
+from billing_admin.core.permissions import Action, has_action
+from invoicing.gateway import get_gateway
+from invoicing.models import Invoice, Payment
+from profiles.models import PaymentMethod, Role, RoleAssignment
+
+log = logging.getLogger(__name__)
+
+
+def _mark_paid(invoice: Invoice, actor) -> None:
+    invoice.status = Invoice.Status.PAID
+    invoice.paid_at = timezone.now()
+    invoice.save(update_fields=["status", "paid_at", "updated"])
+    activity.record(actor=actor, verb="invoice.paid", target=invoice, changes={"status": ["due", "paid"]})
+
+
+def invoice_pay(*, actor, invoice: Invoice, payment_method: PaymentMethod, idempotency_key: str) -> Payment:
+    """Charge ``payment_method`` for the invoice's amount due. Returns the attempt (see its status)."""
+    if actor is not None and not has_action(actor, Action.PAY, invoice.profile):
+        raise PermissionDenied(_("You may not pay invoices of this billing profile."))
+    key = (idempotency_key or "").strip()[:80]
+    if not key:
+        raise ValidationError(_("This payment form has expired. Reload the page and try again."))
+    if payment_method.profile_id != invoice.profile_id:
+        raise ValidationError({"payment_method": _("Choose one of this profile's payment methods.")})
+    if payment_method.kind == PaymentMethod.Kind.WIRE_TRANSFER:
+        raise ValidationError({"payment_method": _("A wire transfer is paid from your bank; choose a card or a "
+                                                   "bank account to pay here.")})
+    with transaction.atomic():
+        invoice = Invoice.objects.select_for_update().select_related("profile").get(pk=invoice.pk)
+        earlier = Payment.objects.filter(idempotency_key=key).first()
+        if earlier is not None:
+            return earlier  # a double click or a retried request: the same answer, no second charge
+        if invoice.status == Invoice.Status.PAID:
+            raise ValidationError(_("This invoice is already paid."))
+        if invoice.status == Invoice.Status.VOID:
+            raise ValidationError(_("This invoice is void and cannot be paid."))
+        if invoice.amount_due <= 0:
+            raise ValidationError(_("Nothing is due on this invoice."))
+        gateway = get_gateway()
+        if payment_method.kind == PaymentMethod.Kind.CARD:
+            result = gateway.charge(token=payment_method.gateway_token, amount=invoice.amount_due,
+                                    currency=invoice.currency, idempotency_key=key)
+        else:
+            result = gateway.debit(mandate=f"{payment_method.pk}", amount=invoice.amount_due,
+                                   currency=invoice.currency, idempotency_key=key)
+        status = {"succeeded": Payment.Status.SUCCEEDED, "declined": Payment.Status.DECLINED}.get(
+            result.status, Payment.Status.FAILED)
+        payment = Payment.objects.create(
+            invoice=invoice, payment_method=payment_method, method_label=payment_method.label[:80],
+            amount=invoice.amount_due, currency=invoice.currency, status=status, reference=result.reference,
+            failure_reason=result.reason[:200], idempotency_key=key,
+            recorded_by=actor if getattr(actor, "pk", None) else None,
+        )
+        activity.record(actor=actor, verb=f"payment.{status}", target=invoice,
+                        changes={"amount": str(invoice.amount_due), "method": payment_method.label,
+                                 "reason": result.reason})
+        if status == Payment.Status.SUCCEEDED:
+            _mark_paid(invoice, actor)
+    return payment
+
+
+def payment_record_transfer(*, actor, invoice: Invoice, amount, reference: str) -> Payment:
+    """Support records a received wire transfer or cheque; the invoice becomes paid."""
+    reference = (reference or "").strip()
+    if not reference:
+        raise ValidationError({"reference": _("Enter the bank reference or cheque number.")})
+    with transaction.atomic():
+        invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+        try:
+            value = round_money(to_decimal(amount), invoice.currency)
+        except (ValueError, TypeError):
+            raise ValidationError({"amount": _("Enter an amount.")}) from None
+        if invoice.status not in (Invoice.Status.DUE, Invoice.Status.PAST_DUE):
+            raise ValidationError(_("Invoice %(number)s is %(status)s; nothing to record.")
+                                  % {"number": invoice.number, "status": invoice.get_status_display()})
+        if value != invoice.amount_due:
+            raise ValidationError({"amount": _("The amount must equal the amount due, %(due)s.")
+                                   % {"due": format_money(invoice.amount_due, invoice.currency)}})
+        try:
+            with transaction.atomic():
+                payment = Payment.objects.create(
+                    invoice=invoice, method_label=str(_("Wire transfer / cheque")), amount=value,
+                    currency=invoice.currency, status=Payment.Status.SUCCEEDED, reference=reference[:80],
+                    idempotency_key=f"transfer-{invoice.pk}", recorded_by=actor if getattr(actor, "pk", None) else None)
+        except IntegrityError:
+            raise ValidationError(_("A payment is already recorded for this invoice.")) from None
+        activity.record(actor=actor, verb="payment.transfer_recorded", target=invoice,
+                        changes={"amount": str(value), "reference": reference})
+        _mark_paid(invoice, actor)
+    return payment
+
+
+def invoice_autocharge(*, invoice_id: int) -> Payment | None:
+    """Charge the profile's default card for a newly issued invoice (key: one per invoice)."""
+    invoice = Invoice.objects.select_related("profile").get(pk=invoice_id)
+    if not invoice.is_open or invoice.amount_due <= 0:
+        return None
+    method = invoice.profile.payment_methods.filter(is_default=True, kind=PaymentMethod.Kind.CARD).first()
+    if method is None:
+        return None
+    attempt = Payment.objects.filter(invoice=invoice, idempotency_key__startswith=f"autocharge-{invoice.pk}-").count()
+    return invoice_pay(actor=None, invoice=invoice, payment_method=method,
+                       idempotency_key=f"autocharge-{invoice.pk}-{attempt + 1}")
+
+
+def billing_contacts(profile) -> list[str]:
+    """Owners, contributors and invoice managers of the profile, directly or through its account."""
+    roles = RoleAssignment.objects.filter(profile=profile, role__in=[Role.OWNER, Role.CONTRIBUTOR,
+                                                                      Role.INVOICE_MANAGER])
+    account_roles = RoleAssignment.objects.filter(account_id=profile.account_id, role__in=[
+        Role.ACCOUNT_OWNER, Role.ACCOUNT_CONTRIBUTOR])
+    emails = {a.user.email for a in roles.select_related("user")} | {
+        a.user.email for a in account_roles.select_related("user")}
+    return sorted(emails)
+
+
+def _notify(invoice: Invoice, template: str, subject: str) -> None:
+    recipients = billing_contacts(invoice.profile)
+    if not recipients:
+        return
+    with translation.override(invoice.language):
+        context = {"invoice": invoice, "amount_due": format_money(invoice.amount_due, invoice.currency,
+                                                                 invoice.language)}
+        body = render_to_string(template, context)
+        send_mail(subject % {"number": invoice.number}, body, settings.DEFAULT_FROM_EMAIL, recipients)
+
+
+def notify_autocharge_failed(*, invoice_id: int, reason: str) -> None:
+    invoice = Invoice.objects.select_related("profile").get(pk=invoice_id)
+    if invoice.status == Invoice.Status.PAID:
+        return
+    with translation.override(invoice.language):
+        _notify(invoice, "invoicing/email/payment_failed.txt", _("Payment of invoice %(number)s failed"))
+    activity.record(actor=None, verb="payment.autocharge_failed", target=invoice, changes={"reason": reason})
+
+
+def invoices_mark_past_due(*, today: date) -> int:
+    """Due invoices whose due date has passed become past due; each gets one notice e-mail."""
+    count = 0
+    for invoice_id in Invoice.objects.filter(status=Invoice.Status.DUE, due_date__lt=today).values_list(
+            "pk", flat=True):
+        with transaction.atomic():
+            invoice = Invoice.objects.select_for_update().select_related("profile").get(pk=invoice_id)
+            if invoice.status != Invoice.Status.DUE or invoice.due_date >= today:
+                continue
+            invoice.status = Invoice.Status.PAST_DUE
+            send_notice = invoice.past_due_notified_at is None
+            invoice.past_due_notified_at = invoice.past_due_notified_at or timezone.now()
+            invoice.save(update_fields=["status", "past_due_notified_at", "updated"])
+            activity.record(actor=None, verb="invoice.past_due", target=invoice, changes={"status": ["due",
+                                                                                                   "past_due"]})
+            if send_notice:
+                with translation.override(invoice.language):
+                    subject = _("Invoice %(number)s is past due")
+                transaction.on_commit(lambda i=invoice, s=subject: _notify(i, "invoicing/email/past_due.txt", s))
+            count += 1
+    return count
+
+
+def outstanding_past_due(profile) -> Decimal:
+    from django.db.models import Sum
+
+    return Invoice.objects.filter(profile=profile, status=Invoice.Status.PAST_DUE).aggregate(
+        s=Sum("amount_due"))["s"] or Decimal(0)

@@ -1,0 +1,108 @@
+"""Invoice PDFs with WeasyPrint. Fonts and CSS are local; nothing is ever fetched from outside.
+
+The URL fetcher refuses every URL except files inside ``static/invoice/``; user text is
+autoescaped by the template, so HTML or URLs in a PO number print as text and fetch nothing.
+Re-rendering an issued invoice gives the same bytes (fixed metadata, no timestamps).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import translation
+
+from billing_admin.core import activity
+from billing_admin.core.money import format_day, format_money, format_quantity
+from invoicing.models import Invoice
+
+ASSETS = (Path(settings.BASE_DIR) / "static" / "invoice").resolve()
+
+
+class RefusedURL(ValueError):
+    pass
+
+
+def _fetcher_class():
+    from weasyprint.urls import URLFetcher
+
+    class SafeURLFetcher(URLFetcher):
+        """Serve only our own invoice assets; refuse http(s), data, ftp and any other file.
+
+        ``requested`` lists every URL WeasyPrint asked for, ``refused`` those it did not get.
+        """
+
+        def __init__(self):
+            super().__init__(allowed_protocols=["file"], allow_redirects=False)
+            self.requested: list[str] = []
+            self.refused: list[str] = []
+
+        def fetch(self, url, headers=None):
+            self.requested.append(url)
+            parsed = urlparse(url)
+            path = Path(unquote(parsed.path)).resolve() if parsed.scheme == "file" else None
+            if path is None or not path.is_relative_to(ASSETS) or not path.is_file():
+                self.refused.append(url)
+                raise RefusedURL(f"refused URL outside the invoice assets: {url[:80]}")
+            return super().fetch(path.as_uri(), headers)
+
+    return SafeURLFetcher
+
+
+def safe_url_fetcher():
+    return _fetcher_class()()
+
+
+def invoice_html(invoice: Invoice) -> str:
+    lang = invoice.language
+    cur = invoice.currency
+    with translation.override(lang):
+        lines = [
+            {"line": line, "quantity": format_quantity(line.quantity, lang),
+             "unit_price": format_money(line.unit_price, cur, lang), "amount": format_money(line.amount, cur, lang),
+             "period": f"{format_day(line.service_period_start, lang)} – {format_day(line.service_period_end, lang)}"}
+            for line in invoice.lines.all()
+        ]
+        context = {
+            "invoice": invoice, "seller": settings.SELLER, "lines": lines, "lang": lang,
+            "m": {k: format_money(getattr(invoice, k), cur, lang)
+                  for k in ("subtotal", "credits_applied", "tax", "total", "amount_due")},
+            "d": {k: format_day(getattr(invoice, k), lang)
+                  for k in ("issue_date", "due_date", "period_start", "period_end")},
+            "terms_days": (invoice.due_date - invoice.issue_date).days,
+        }
+        return render_to_string("invoicing/invoice_pdf.html", context)
+
+
+def render_pdf_bytes(html: str, fetcher=None) -> bytes:
+    from weasyprint import HTML
+
+    fetcher = fetcher or safe_url_fetcher()
+    document = HTML(string=html, base_url=ASSETS.as_uri() + "/", url_fetcher=fetcher)
+    return document.write_pdf(uncompressed_pdf=False, custom_metadata=False, pdf_identifier=b"billing-admin")
+
+
+def invoice_render_pdf(*, invoice_id: int, force: bool = False, actor=None) -> Invoice:
+    """Render and store the invoice PDF (idempotent: an existing PDF is kept unless ``force``)."""
+    invoice = Invoice.objects.select_related("profile").get(pk=invoice_id)
+    if invoice.pdf and invoice.pdf_sha256 and not force:
+        return invoice
+    data = render_pdf_bytes(invoice_html(invoice))
+    digest = hashlib.sha256(data).hexdigest()
+    with transaction.atomic():
+        invoice = Invoice.objects.select_for_update().get(pk=invoice_id)
+        if invoice.pdf and invoice.pdf_sha256 and not force:
+            return invoice
+        old_name = invoice.pdf.name if invoice.pdf else None
+        invoice.pdf.save(f"{invoice.number}.pdf", ContentFile(data), save=False)
+        invoice.pdf_sha256 = digest
+        invoice.save(update_fields=["pdf", "pdf_sha256", "updated"])
+        if old_name and old_name != invoice.pdf.name:
+            transaction.on_commit(lambda: invoice.pdf.storage.delete(old_name))
+        activity.record(actor=actor, verb="invoice.pdf_rendered", target=invoice, changes={"sha256": digest})
+    return invoice

@@ -1,0 +1,13 @@
+"""Celery tasks: credits."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.utils import timezone
+
+
+@shared_task(name="invoicing.expire_credit_lots", acks_late=True)
+def expire_credit_lots_task() -> int:
+    from invoicing.services.credits import credit_lots_expire
+
+    return credit_lots_expire(today=timezone.now().date())

@@ -1,0 +1,79 @@
+from datetime import date, timedelta
+
+import pytest
+from django.urls import reverse
+
+from conftest import grant
+from invoicing.services.credits import credit_lot_add
+from profiles.models import Role
+from profiles.tests.factories import BillingProfileFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def reader_with_credits(client):
+    profile = BillingProfileFactory()
+    today = date.today()
+    credit_lot_add(actor=None, profile=profile, source="promotional", amount="120.50", start_date=today,
+                   expiration_date=today + timedelta(days=10), reference="=HYPERLINK(\"x\")")
+    credit_lot_add(actor=None, profile=profile, source="prepayment", amount="1000", start_date=today,
+                   expiration_date=today + timedelta(days=300))
+    user = UserFactory()
+    grant(user, Role.READER, profile)
+    client.force_login(user)
+    return profile
+
+
+def test_credit_tabs_show_balance_lots_and_the_expiring_lot(client, reader_with_credits):
+    profile = reader_with_credits
+    balance = client.get(reverse("invoicing:profile-credit-balance", args=[profile.pk]))
+    assert balance.status_code == 200
+    assert "€1,120.50" in balance.text and "Credit added" in balance.text
+    lots = client.get(reverse("invoicing:profile-credits", args=[profile.pk]))
+    assert lots.text.count("Expires within 30 days") == 1 and "€120.50" in lots.text
+
+
+def test_htmx_tab_click_gets_only_the_panel(client, reader_with_credits, htmx_headers):
+    response = client.get(reverse("invoicing:profile-credits", args=[reader_with_credits.pk]), **htmx_headers)
+    assert response.status_code == 200 and "<html" not in response.text and 'role="tabpanel"' in response.text
+
+
+def test_profiles_without_credits_have_no_credit_tabs(client):
+    profile = BillingProfileFactory()
+    owner = UserFactory()
+    grant(owner, Role.OWNER, profile)
+    client.force_login(owner)
+    overview = client.get(reverse("profiles:profile-overview", args=[profile.pk]))
+    assert "Azure credit" not in overview.text
+    for name in ("invoicing:profile-credit-balance", "invoicing:profile-credits", "invoicing:credit-transactions-csv"):
+        assert client.get(reverse(name, args=[profile.pk])).status_code == 404
+
+
+def test_strangers_get_404_on_credit_pages(client, reader_with_credits):
+    client.force_login(UserFactory())
+    assert client.get(reverse("invoicing:profile-credits", args=[reader_with_credits.pk])).status_code == 404
+
+
+def test_csv_export_has_every_transaction_and_neutralises_formulas(client, reader_with_credits):
+    response = client.get(reverse("invoicing:credit-transactions-csv", args=[reader_with_credits.pk]))
+    assert response["Content-Disposition"].startswith("attachment;")
+    lines = response.content.decode().strip().splitlines()
+    assert lines[0] == "date,kind,description,lot_reference,amount,balance_after,currency,invoice"
+    assert len(lines) == 3
+    assert "'=HYPERLINK" in response.content.decode()
+    assert ",120.50,120.50,EUR," in lines[1] and ",1000.00,1120.50,EUR," in lines[2]
+
+
+def test_balance_tab_query_count_does_not_grow_with_transactions(client, reader_with_credits,
+                                                                  django_assert_max_num_queries):
+    profile = reader_with_credits
+    url = reverse("invoicing:profile-credit-balance", args=[profile.pk])
+    with django_assert_max_num_queries(14):
+        client.get(url)
+    for _ in range(40):
+        credit_lot_add(actor=None, profile=profile, source="goodwill", amount="1", start_date=date.today(),
+                       expiration_date=date.today() + timedelta(days=5))
+    with django_assert_max_num_queries(14):
+        response = client.get(url)
+    assert response.text.count("Credit added") == 42

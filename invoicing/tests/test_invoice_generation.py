@@ -1,0 +1,247 @@
+import io
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.core import mail
+from django.core.management import CommandError, call_command
+from pypdf import PdfReader
+
+from billing_admin.core.money import format_money
+from invoicing.models import Charge, CreditTransaction, Invoice
+from invoicing.services.charges import purchase_record
+from invoicing.services.credits import credit_lot_add
+from invoicing.services.invoices import billing_period, billing_run, invoice_generate, invoice_void
+from invoicing.services.pdf import invoice_html, render_pdf_bytes, safe_url_fetcher
+from profiles.models import BillingProfile, RoleAssignment
+from profiles.tests.factories import BillingAccountFactory, BillingProfileFactory, InvoiceRecipientFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+NOV1 = date(2026, 11, 1)
+
+
+def buy(profile, *items):
+    return purchase_record(actor=None, account=profile.account, profile=profile, items=[
+        dict(product=f"SKU{i}", description=f"Item {i}", quantity=q, unit_price=p, credit_eligible=e,
+             service_period_start=date(2026, 10, 1), service_period_end=date(2026, 10, 31))
+        for i, (q, p, e) in enumerate(items)
+    ])
+
+
+def pdf_text(invoice) -> str:
+    invoice.pdf.open("rb")
+    try:
+        return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(invoice.pdf.read())).pages)
+    finally:
+        invoice.pdf.close()
+
+
+def test_period_is_the_closed_month_before_the_invoice_day():
+    assert billing_period(date(2026, 11, 1)) == (date(2026, 10, 1), date(2026, 10, 31))
+    assert billing_period(date(2026, 3, 15)) == (date(2026, 2, 15), date(2026, 3, 14))
+
+
+@pytest.mark.parametrize(
+    ("country", "rate", "items", "subtotal", "tax", "due"),
+    [
+        ("NL", 21, [("3", "33.335", True)], "100.01", "21.00", "121.01"),  # EUR: 100.005 → 100.01 half-up
+        ("JP", 10, [("3", "333.5", True), ("1", "0.5", True)], "1002", "100", "1102"),  # JPY: 1000.5 → 1001, 0.5 → 1
+        ("KW", 5, [("1", "1.2345", True)], "1.235", "0.062", "1.297"),  # KWD: 3 decimals, 0.06175 → 0.062
+    ],
+)
+def test_amounts_round_half_up_per_line_in_the_currency(country, rate, items, subtotal, tax, due):
+    profile = BillingProfileFactory(account=BillingAccountFactory(country=country, tax_rate=rate))
+    buy(profile, *items)
+    invoice = invoice_generate(profile_id=profile.pk, period_start=date(2026, 10, 1), period_end=date(2026, 10, 31),
+                               issue_date=NOV1)
+    assert (invoice.subtotal, invoice.tax, invoice.amount_due) == (Decimal(subtotal), Decimal(tax), Decimal(due))
+    assert invoice.subtotal - invoice.credits_applied + invoice.tax == invoice.amount_due
+
+
+def test_credits_pay_eligible_lines_earliest_expiry_first_and_never_below_zero():
+    profile = BillingProfileFactory(account=BillingAccountFactory(tax_rate=0))
+    late = credit_lot_add(actor=None, profile=profile, source="prepayment", amount="500",
+                          start_date=date(2026, 1, 1), expiration_date=date(2027, 6, 30))
+    early = credit_lot_add(actor=None, profile=profile, source="promotional", amount="30",
+                           start_date=date(2026, 1, 1), expiration_date=date(2026, 12, 31))
+    buy(profile, ("1", "50", True), ("1", "20", False))
+    invoice = billing_run(day=NOV1) and Invoice.objects.get(profile=profile)
+    assert invoice.credits_applied == Decimal("50.00")  # only the eligible 50, not the ineligible 20
+    assert invoice.amount_due == Decimal("20.00")
+    early.refresh_from_db()
+    late.refresh_from_db()
+    assert early.remaining == 0 and early.status == "exhausted"  # the earliest expiry is used first
+    assert late.remaining == Decimal("480.00")
+    applied = CreditTransaction.objects.filter(invoice=invoice).order_by("pk")
+    assert [(t.lot_id, t.amount) for t in applied] == [(early.pk, Decimal("-30")), (late.pk, Decimal("-20"))]
+    assert applied.last().balance_after == Decimal("480.00")
+
+
+def test_credits_larger_than_the_invoice_leave_nothing_negative():
+    profile = BillingProfileFactory(account=BillingAccountFactory(tax_rate=21))
+    credit_lot_add(actor=None, profile=profile, source="prepayment", amount="1000",
+                   start_date=date(2026, 1, 1), expiration_date=date(2027, 1, 1))
+    buy(profile, ("2", "10", True))
+    billing_run(day=NOV1)
+    invoice = Invoice.objects.get(profile=profile)
+    assert (invoice.subtotal, invoice.credits_applied, invoice.tax, invoice.amount_due) == (
+        Decimal("20"), Decimal("20"), Decimal("0"), Decimal("0"))
+
+
+def test_totals_reconcile_on_the_invoice_in_the_pdf_and_in_the_email():
+    profile = BillingProfileFactory(po_number="PO-7781", account=BillingAccountFactory(tax_rate=21))
+    InvoiceRecipientFactory(profile=profile, email="ap@example.com")
+    credit_lot_add(actor=None, profile=profile, source="promotional", amount="12.34",
+                   start_date=date(2026, 1, 1), expiration_date=date(2026, 12, 31))
+    buy(profile, ("7", "19.99", True), ("1", "5.55", False))
+    summary = billing_run(day=NOV1)
+    assert summary.line().startswith("1 invoices made, 1 e-mails sent")
+    invoice = Invoice.objects.get(profile=profile)
+    assert invoice.subtotal - invoice.credits_applied + invoice.tax == invoice.amount_due
+    text = pdf_text(invoice)
+    for amount in (invoice.subtotal, invoice.credits_applied, invoice.tax, invoice.amount_due):
+        assert format_money(amount, "EUR", "en") in text
+    assert invoice.number in text and "PO-7781" in text
+    (message,) = mail.outbox
+    assert sorted(message.to) == sorted([profile.contact_email, "ap@example.com"])
+    assert invoice.number in message.subject and "PO-7781" in message.subject
+    assert format_money(invoice.amount_due, "EUR", "en") in message.subject
+    assert format_money(invoice.amount_due, "EUR", "en") in message.body
+    (name, content, mimetype), = message.attachments
+    assert name == f"invoice-{invoice.number}.pdf" and mimetype == "application/pdf"
+    assert content.startswith(b"%PDF")
+    assert message.alternatives and message.alternatives[0][1] == "text/html"
+
+
+def test_dutch_invoice_is_written_in_dutch_with_dutch_money():
+    profile = BillingProfileFactory(invoice_language="nl", account=BillingAccountFactory(tax_rate=0))
+    buy(profile, ("1", "1234.5", True))
+    billing_run(day=NOV1)
+    invoice = Invoice.objects.get(profile=profile)
+    text = pdf_text(invoice)
+    assert format_money(Decimal("1234.50"), "EUR", "nl") in text  # € 1.234,50
+    assert "1.234,50" in text
+
+
+def test_running_the_same_day_twice_bills_once():
+    profile = BillingProfileFactory()
+    buy(profile, ("1", "10", True))
+    first = billing_run(day=NOV1)
+    second = billing_run(day=NOV1)
+    assert len(first.made) == 1 and second.made == [] and second.skipped == 1
+    assert Invoice.objects.count() == 1
+    assert len(mail.outbox) == 1
+    invoice = Invoice.objects.get()
+    assert invoice.email_status == "sent" and invoice.pdf_sha256
+
+
+def test_opted_out_profile_gets_an_invoice_but_no_email():
+    profile = BillingProfileFactory(invoice_email_opt_in=False)
+    buy(profile, ("1", "10", True))
+    billing_run(day=NOV1)
+    assert Invoice.objects.get().email_status == "not_requested"
+    assert mail.outbox == []
+
+
+def test_no_charges_no_invoice():
+    BillingProfileFactory()
+    summary = billing_run(day=NOV1)
+    assert summary.made == [] and Invoice.objects.count() == 0
+
+
+def test_numbers_are_consecutive_per_account_and_year():
+    account = BillingAccountFactory()
+    profiles = [BillingProfileFactory(account=account) for _ in range(3)]
+    for p in profiles:
+        buy(p, ("1", "1", True))
+    billing_run(day=NOV1)
+    numbers = sorted(Invoice.objects.values_list("number", flat=True))
+    assert numbers == [f"BA{account.pk}-2026-{n:06d}" for n in (1, 2, 3)]
+
+
+def test_void_returns_charges_and_credits_and_the_next_run_reissues():
+    profile = BillingProfileFactory(account=BillingAccountFactory(tax_rate=0))
+    lot = credit_lot_add(actor=None, profile=profile, source="promotional", amount="5",
+                         start_date=date(2026, 1, 1), expiration_date=date(2027, 1, 1))
+    buy(profile, ("1", "10", True))
+    billing_run(day=NOV1)
+    invoice = Invoice.objects.get()
+    invoice_void(actor=UserFactory(), invoice=invoice, reason="Wrong PO number")
+    lot.refresh_from_db()
+    assert lot.remaining == Decimal("5") and Charge.objects.filter(invoice__isnull=True).count() == 1
+    billing_run(day=NOV1)
+    new = Invoice.objects.exclude(status="void").get()
+    assert new.number != invoice.number and new.credits_applied == Decimal("5")
+
+
+def test_void_needs_a_reason_and_changes_nothing_without_one():
+    profile = BillingProfileFactory()
+    buy(profile, ("1", "10", True))
+    billing_run(day=NOV1)
+    invoice = Invoice.objects.get()
+    with pytest.raises(Exception, match="Say why"):
+        invoice_void(actor=None, invoice=invoice, reason=" ")
+    invoice.refresh_from_db()
+    assert invoice.status == "due"
+
+
+def test_first_purchase_on_an_account_creates_its_default_profile_with_the_buyer_as_owner():
+    account = BillingAccountFactory()
+    buyer = UserFactory()
+    (charge,) = purchase_record(actor=buyer, account=account, items=[dict(
+        product="M365", description="Microsoft 365 E3", quantity="10", unit_price="36",
+        service_period_start=date(2026, 10, 1), service_period_end=date(2026, 10, 31))])
+    profile = BillingProfile.objects.get(account=account)
+    assert profile.is_default and charge.profile == profile and charge.amount == Decimal("360.00")
+    assert RoleAssignment.objects.get(profile=profile).user == buyer
+
+
+def test_bad_purchase_is_refused_and_writes_nothing():
+    profile = BillingProfileFactory()
+    with pytest.raises(Exception, match="quantity"):
+        buy(profile, ("1", "10", True), ("0", "10", True))
+    assert Charge.objects.count() == 0
+
+
+def test_html_and_urls_in_user_text_print_as_text_and_fetch_nothing():
+    nasty = '<img src="http://127.0.0.1:9/x.png">file:///etc/passwd'
+    profile = BillingProfileFactory(po_number="PO<b>9</b>", contact_name=nasty,
+                                    bill_to_address='<link rel="stylesheet" href="file:///etc/passwd">')
+    buy(profile, ("1", "10", True))
+    billing_run(day=NOV1)
+    invoice = Invoice.objects.get()
+    fetcher = safe_url_fetcher()
+    render_pdf_bytes(invoice_html(invoice), fetcher=fetcher)
+    assert all("etc/passwd" not in u and "127.0.0.1" not in u for u in fetcher.requested)
+    assert fetcher.refused == []  # nothing even tried: our fonts and CSS only
+    text = pdf_text(invoice)
+    assert "PO<b>9</b>" in text and "file:///etc/passwd" in text
+
+
+def test_the_fetcher_refuses_remote_and_foreign_file_urls():
+    fetcher = safe_url_fetcher()
+    html = ('<link rel="stylesheet" href="file:///etc/passwd"><img src="http://127.0.0.1:9/a.png">'
+            '<img src="data:image/png;base64,AAAA"><p>x</p>')
+    render_pdf_bytes(html, fetcher=fetcher)
+    assert len(fetcher.refused) == 3
+
+
+def test_re_rendering_an_invoice_gives_the_same_pdf():
+    profile = BillingProfileFactory()
+    buy(profile, ("1", "10", True))
+    billing_run(day=NOV1)
+    invoice = Invoice.objects.get()
+    assert render_pdf_bytes(invoice_html(invoice)) == render_pdf_bytes(invoice_html(invoice))
+
+
+def test_run_billing_command_prints_a_summary_and_refuses_a_bad_date(capsys):
+    profile = BillingProfileFactory()
+    buy(profile, ("1", "10", True))
+    call_command("run_billing", "--date", "2026-11-01", "--dry-run")
+    assert Invoice.objects.count() == 0
+    call_command("run_billing", "--date", "2026-11-01")
+    out = capsys.readouterr()
+    assert "1 invoices made, 1 e-mails sent, 0 skipped, 0 failed" in out.out
+    assert "1/1 profiles" in out.err
+    with pytest.raises(CommandError, match="YYYY-MM-DD"):
+        call_command("run_billing", "--date", "01-11-2026")

@@ -1,0 +1,139 @@
+import threading
+from datetime import date
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.urls import reverse
+
+from conftest import grant, require_postgres
+from invoicing.models import Invoice, Payment
+from invoicing.services.charges import purchase_record
+from invoicing.services.invoices import billing_period, invoice_generate
+from invoicing.services.payments import invoice_pay, invoices_mark_past_due, payment_record_transfer
+from invoicing.tasks.payments import invoice_autocharge_task
+from profiles.models import Role
+from profiles.services.payment_methods import payment_method_add_card
+from profiles.tests.factories import BillingProfileFactory, UserFactory, WireTransferFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def issue(profile, amount="100"):
+    purchase_record(actor=None, account=profile.account, profile=profile, items=[dict(
+        product="VM", description="VM", quantity="1", unit_price=amount,
+        service_period_start=date(2026, 10, 1), service_period_end=date(2026, 10, 31))])
+    start, end = billing_period(date(2026, 11, 1))
+    return invoice_generate(profile_id=profile.pk, period_start=start, period_end=end, issue_date=date(2026, 11, 1))
+
+
+def card(profile, number="4242424242424242"):
+    return payment_method_add_card(actor=None, profile=profile, number=number, exp_month=12, exp_year=2031,
+                                   cvc="123", holder="Pat")
+
+
+def test_paying_with_the_sandbox_card_marks_the_invoice_paid_once():
+    profile = BillingProfileFactory()
+    WireTransferFactory(profile=profile, is_default=True)
+    invoice, method = issue(profile), card(profile)
+    first = invoice_pay(actor=None, invoice=invoice, payment_method=method, idempotency_key="k1")
+    again = invoice_pay(actor=None, invoice=invoice, payment_method=method, idempotency_key="k1")  # double click
+    assert first.pk == again.pk and first.status == "succeeded"
+    with pytest.raises(ValidationError, match="already paid"):
+        invoice_pay(actor=None, invoice=invoice, payment_method=method, idempotency_key="k2")  # second tab
+    invoice.refresh_from_db()
+    assert invoice.status == "paid" and Payment.objects.filter(status="succeeded").count() == 1
+
+
+def test_a_decline_leaves_the_invoice_due_and_says_why():
+    profile = BillingProfileFactory()
+    invoice, method = issue(profile), card(profile, "4000000000000002")
+    payment = invoice_pay(actor=None, invoice=invoice, payment_method=method, idempotency_key="k1")
+    assert payment.status == "declined" and payment.failure_reason == "The card was declined."
+    invoice.refresh_from_db()
+    assert invoice.status == "due"
+
+
+def test_pay_page_double_submit_pays_once_and_a_decline_is_explained(client):
+    profile = BillingProfileFactory()
+    WireTransferFactory(profile=profile, is_default=True)
+    manager = UserFactory()
+    grant(manager, Role.INVOICE_MANAGER, profile)
+    client.force_login(manager)
+    invoice, good, bad = issue(profile), card(profile), card(profile, "4000000000009995")
+    url = reverse("invoicing:invoice-pay", args=[profile.pk, invoice.pk])
+    refused = client.post(url, {"payment_method": bad.pk, "idempotency_key": "a"}, HTTP_HX_REQUEST="true")
+    assert "insufficient funds" in refused.text and "still due" in refused.text
+    for _ in range(2):  # the same form submitted twice
+        client.post(url, {"payment_method": good.pk, "idempotency_key": "b"})
+    invoice.refresh_from_db()
+    assert invoice.status == "paid"
+    assert Payment.objects.filter(invoice=invoice, status="succeeded").count() == 1
+    assert Payment.objects.filter(invoice=invoice).count() == 2  # the decline is stored too
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_requests_pay_once_on_postgresql():
+    require_postgres()
+    profile = BillingProfileFactory()
+    invoice, method = issue(profile), card(profile)
+    results = []
+
+    def pay(key):
+        try:
+            results.append(invoice_pay(actor=None, invoice=invoice, payment_method=method, idempotency_key=key).status)
+        except ValidationError as exc:
+            results.append(exc.messages[0])
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=pay, args=(f"tab-{i}",)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == ["This invoice is already paid.", "succeeded"]
+    assert Payment.objects.filter(invoice=invoice, status="succeeded").count() == 1
+
+
+def test_support_records_a_transfer_for_the_amount_due_only():
+    profile = BillingProfileFactory()
+    invoice = issue(profile)
+    with pytest.raises(ValidationError, match="must equal the amount due"):
+        payment_record_transfer(actor=None, invoice=invoice, amount="1", reference="REF")
+    payment_record_transfer(actor=None, invoice=invoice, amount=str(invoice.amount_due), reference="NL-REF-1")
+    invoice.refresh_from_db()
+    assert invoice.status == "paid"
+    with pytest.raises(ValidationError, match="nothing to record"):
+        payment_record_transfer(actor=None, invoice=invoice, amount=str(invoice.amount_due), reference="again")
+
+
+def test_autocharge_of_a_default_card_and_a_final_failure_tells_the_billing_people(mailoutbox):
+    profile = BillingProfileFactory()
+    owner, manager, reader = UserFactory(), UserFactory(), UserFactory()
+    grant(owner, Role.OWNER, profile)
+    grant(manager, Role.INVOICE_MANAGER, profile)
+    grant(reader, Role.READER, profile)
+    card(profile, "4000000000000002")  # the default: first method
+    invoice = issue(profile)
+    assert invoice_autocharge_task.delay(invoice.pk).get() == "declined"
+    (notice,) = mailoutbox
+    assert sorted(notice.to) == sorted([owner.email, manager.email]) and invoice.number in notice.subject
+    invoice.refresh_from_db()
+    assert invoice.status == "due"
+
+
+def test_past_due_invoices_get_one_notice_and_a_warning_on_the_profile(client, mailoutbox,
+                                                                        django_capture_on_commit_callbacks):
+    profile = BillingProfileFactory()
+    contributor = UserFactory()
+    grant(contributor, Role.CONTRIBUTOR, profile)
+    invoice = issue(profile)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert invoices_mark_past_due(today=invoice.due_date) == 0  # due today: not yet past due
+        assert invoices_mark_past_due(today=date(2027, 1, 1)) == 1
+        assert invoices_mark_past_due(today=date(2027, 1, 2)) == 0
+    assert Invoice.objects.get().status == "past_due" and len(mailoutbox) == 1
+    client.force_login(contributor)
+    page = client.get(reverse("profiles:profile-overview", args=[profile.pk]))
+    assert "has a past-due invoice" in page.text

@@ -1,0 +1,16 @@
+from django.urls import path
+
+from invoicing.views import credits, invoices, payments
+
+app_name = "invoicing"
+urlpatterns = [
+    path("profiles/<int:profile_id>/invoices/", invoices.profile_invoices, name="profile-invoices"),
+    path("profiles/<int:profile_id>/invoices/<int:invoice_id>/pdf/", invoices.invoice_pdf, name="invoice-pdf"),
+    path("profiles/<int:profile_id>/invoices/<int:invoice_id>/pay/", payments.pay_invoice, name="invoice-pay"),
+    path(
+        "profiles/<int:profile_id>/credit-balance/", credits.profile_credit_balance, name="profile-credit-balance"
+    ),
+    path("profiles/<int:profile_id>/credits/", credits.profile_credits, name="profile-credits"),
+    path("profiles/<int:profile_id>/credit-balance/transactions.csv", credits.credit_transactions_csv,
+         name="credit-transactions-csv"),
+]

@@ -1,0 +1,54 @@
+"""The Azure credit balance and Azure credits tabs, and the transactions CSV export."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.core.paginator import Paginator
+
+from billing_admin.core.csv import csv_response
+from billing_admin.core.htmx import render_page_or_partial
+from billing_admin.core.money import round_money
+from billing_admin.core.permissions import Action
+from billing_admin.core.views import object_action_required
+from invoicing.selectors import credit_balance_summary, credit_transactions_for, lots_expiring_ids
+from profiles.selectors import profile_get
+from profiles.tabs import profile_has_credits, profile_tab_context
+
+
+def profile_with_credits_loader(kwargs: dict):
+    """A profile that has never had credits has no credit tabs: 404, like a missing page."""
+    profile = profile_get(profile_id=kwargs.pop("profile_id"))
+    if profile is None or not profile_has_credits(profile):
+        return None
+    return profile
+
+
+@object_action_required(Action.VIEW, profile_with_credits_loader)
+def profile_credit_balance(request, profile):
+    context = profile_tab_context(request, profile, "credit-balance")
+    context["summary"] = credit_balance_summary(profile=profile, today=date.today())
+    context["page"] = Paginator(credit_transactions_for(profile=profile), 50).get_page(request.GET.get("page"))
+    return render_page_or_partial(request, "invoicing/profile_credit_balance.html", context)
+
+
+@object_action_required(Action.VIEW, profile_with_credits_loader)
+def profile_credits(request, profile):
+    context = profile_tab_context(request, profile, "credits")
+    summary = credit_balance_summary(profile=profile, today=date.today())
+    context["summary"] = summary
+    context["lots"] = summary["lots"]
+    context["expiring_ids"] = lots_expiring_ids(summary["lots"])
+    return render_page_or_partial(request, "invoicing/profile_credits.html", context)
+
+
+@object_action_required(Action.VIEW, profile_with_credits_loader)
+def credit_transactions_csv(request, profile):
+    rows = (
+        (t.created.date().isoformat(), t.get_kind_display(), t.description, t.lot.reference,
+         round_money(t.amount, t.lot.currency), round_money(t.balance_after, t.lot.currency), t.lot.currency,
+         t.invoice.number if t.invoice else "")
+        for t in credit_transactions_for(profile=profile).order_by("created", "pk")
+    )
+    header = ["date", "kind", "description", "lot_reference", "amount", "balance_after", "currency", "invoice"]
+    return csv_response(f"credit-transactions-{profile.pk}.csv", header, rows)

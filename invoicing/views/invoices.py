@@ -1,0 +1,41 @@
+"""The Invoices tab and the permission-checked PDF download."""
+
+from __future__ import annotations
+
+from django.http import FileResponse, Http404
+
+from billing_admin.core.htmx import render_page_or_partial
+from billing_admin.core.permissions import Action
+from billing_admin.core.views import object_action_required
+from invoicing.models import Invoice
+from invoicing.selectors import invoices_for
+from profiles.selectors import profile_loader
+from profiles.tabs import profile_tab_context
+
+
+def invoice_loader(kwargs: dict):
+    """The invoice, only through its own profile's URL (another profile's invoice → 404)."""
+    try:
+        return Invoice.objects.select_related("profile", "profile__account").get(
+            pk=int(kwargs.pop("invoice_id")), profile_id=int(kwargs.pop("profile_id")))
+    except (Invoice.DoesNotExist, ValueError, TypeError):
+        return None
+
+
+def invoices_context(request, profile) -> dict:
+    context = profile_tab_context(request, profile, "invoices")
+    context["invoices"] = list(invoices_for(profile=profile))
+    return context
+
+
+@object_action_required(Action.VIEW, profile_loader)
+def profile_invoices(request, profile):
+    return render_page_or_partial(request, "invoicing/profile_invoices.html", invoices_context(request, profile))
+
+
+@object_action_required(Action.VIEW, invoice_loader)
+def invoice_pdf(request, invoice):
+    if not invoice.pdf:
+        raise Http404("The PDF of this invoice is not ready yet.")
+    return FileResponse(invoice.pdf.open("rb"), as_attachment=True, filename=f"invoice-{invoice.number}.pdf",
+                        content_type="application/pdf")
