@@ -1,0 +1,189 @@
+"""Benchmark: the whole invoice run against WeasyPrint alone.
+
+Bills N profiles (5 to 40 lines each) through the real pipeline: invoice generation, PDF
+rendering and e-mail to a local SMTP sink (aiosmtpd), executed by a real Celery worker with two
+processes on Redis and PostgreSQL. Then renders the same invoices' HTML with WeasyPrint alone in
+two processes. Prints both rates, their ratio, and the worker's resident memory after every 250
+invoices.
+
+    .venv/bin/python bench/invoice_run.py [--profiles 1000]
+    (env: BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/bench_billing;
+          BENCH_BROKER_URL, default redis://127.0.0.1:6379/13)
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def ensure_database(url: str) -> None:
+    import psycopg
+
+    name = url.rsplit("/", 1)[1]
+    admin = url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def rss_kib(pid: int) -> int:
+    """Resident memory of a process and its children (the worker's pool), in KiB."""
+    total = 0
+    pids = [pid]
+    try:
+        children = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
+        pids += [int(c) for c in children]
+    except OSError:
+        pass
+    for p in pids:
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except OSError:
+            pass
+    return total
+
+
+def render_one(html: str) -> int:
+    from invoicing.services.pdf import render_pdf_bytes
+
+    return len(render_pdf_bytes(html))
+
+
+def _init_django(env: dict) -> None:
+    os.environ.update(env)
+    import django
+
+    django.setup()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--profiles", type=int, default=1000)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    random.seed(args.seed)
+
+    db_url = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bench_billing")
+    broker = os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/13")
+    ensure_database(db_url)
+    media = tempfile.mkdtemp(prefix="bench-media-")
+    smtp_port = free_port()
+    queue = f"bench-{uuid.uuid4().hex[:8]}"
+    env = {"DJANGO_SETTINGS_MODULE": "billing_admin.settings", "DEBUG": "true", "DATABASE_URL": db_url,
+           "CELERY_BROKER_URL": broker, "CELERY_QUEUE": queue, "EMAIL_URL": f"smtp://127.0.0.1:{smtp_port}",
+           "MEDIA_ROOT": media, "LOG_LEVEL": "WARNING"}
+    _init_django(env)
+
+    from aiosmtpd.controller import Controller
+    from django.core.management import call_command
+
+    from billing_admin.core.money import round_money
+    from invoicing.models import Charge, Invoice
+    from invoicing.services.pdf import invoice_html
+    from invoicing.tasks.billing import generate_invoice_task
+    from profiles.models import BillingAccount, BillingProfile
+
+    class Sink:
+        received = 0
+
+        async def handle_DATA(self, server, session, envelope):  # noqa: N802
+            Sink.received += 1
+            return "250 OK"
+
+    smtp = Controller(Sink(), hostname="127.0.0.1", port=smtp_port)
+    smtp.start()
+
+    call_command("migrate", verbosity=0)
+    call_command("flush", interactive=False, verbosity=0)
+    account = BillingAccount.objects.create(name="Bench B.V.", country="NL", sold_to_address="Bench 1", tax_rate=21)
+    profiles = BillingProfile.objects.bulk_create([
+        BillingProfile(account=account, name=f"Dept {i:05d}", currency="EUR", bill_to_address="Street 1\nCity",
+                       contact_name="Finance", contact_email=f"finance{i}@example.com", po_number=f"PO-{i:05d}")
+        for i in range(args.profiles)])
+    from datetime import date
+    from decimal import Decimal
+
+    charges = []
+    for profile in profiles:
+        for j in range(random.randint(5, 40)):
+            qty, price = Decimal(random.randint(1, 500)), Decimal(random.randint(1, 99999)) / 1000
+            charges.append(Charge(profile=profile, product=f"SKU-{j:03d}", description=f"Cloud service {j}",
+                                  quantity=qty, unit_price=price, amount=round_money(qty * price, "EUR"),
+                                  currency="EUR", service_period_start=date(2026, 10, 1),
+                                  service_period_end=date(2026, 10, 31)))
+    Charge.objects.bulk_create(charges, batch_size=5000)
+    print(f"profiles: {len(profiles)}, invoice lines: {len(charges)} "
+          f"({len(charges) / len(profiles):.1f} per invoice)")
+
+    from billing_admin.celery import app
+
+    app.conf.broker_url, app.conf.task_default_queue, app.conf.task_always_eager = broker, queue, False
+    log = open(Path(media) / "worker.log", "wb")  # noqa: SIM115
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "billing_admin", "worker", "--concurrency=2", "--pool=prefork",
+         "-Q", queue, "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "WARNING",
+         "-n", f"{queue}@%h"], cwd=ROOT, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT)
+    time.sleep(4)
+    try:
+        start = time.perf_counter()
+        for profile in profiles:
+            generate_invoice_task.delay(profile.pk, "2026-11-01")
+        marks, next_mark = [], 250
+        while True:
+            done = Invoice.objects.filter(email_status="sent").count()
+            while done >= next_mark:
+                marks.append((next_mark, time.perf_counter() - start, rss_kib(worker.pid)))
+                next_mark += 250
+            if done >= len(profiles) or worker.poll() is not None:
+                break
+            time.sleep(0.2)
+        elapsed = time.perf_counter() - start
+        final_rss = rss_kib(worker.pid)
+    finally:
+        worker.terminate()
+        worker.wait(timeout=60)
+        smtp.stop()
+
+    made = Invoice.objects.filter(email_status="sent").count()
+    pipeline_rate = made / elapsed
+    sample = list(Invoice.objects.order_by("pk")[: min(made, 200)])
+    htmls = [invoice_html(inv) for inv in sample]
+    with multiprocessing.get_context("fork").Pool(2) as pool:
+        pool.map(render_one, htmls[:4])  # warm the fonts in both processes
+        t0 = time.perf_counter()
+        pool.map(render_one, htmls)
+        alone = time.perf_counter() - t0
+    alone_rate = len(htmls) / alone
+
+    print(f"invoices e-mailed: {made} of {len(profiles)} (SMTP sink received {Sink.received})")
+    print(f"whole pipeline, 2 worker processes: {pipeline_rate:.2f} invoices/s ({elapsed:.1f} s)")
+    print(f"WeasyPrint alone, 2 processes, same invoices: {alone_rate:.2f} invoices/s")
+    print(f"ratio pipeline / WeasyPrint alone: {pipeline_rate / alone_rate:.2f}")
+    for count, at, rss in marks:
+        print(f"worker RSS after {count:5d} invoices ({at:6.1f} s): {rss / 1024:.0f} MiB")
+    print(f"worker RSS at the end: {final_rss / 1024:.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()

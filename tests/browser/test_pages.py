@@ -1,0 +1,109 @@
+"""A person in a real browser: sign in as a demo user, use every tab, edit inline, switch language."""
+
+import re
+
+import pytest
+from django.core.management import call_command
+from playwright.sync_api import expect
+
+from invoicing.models import Invoice
+from profiles.models import BillingProfile
+
+PASSWORD = "demo-pass-2026"
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def demo(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    return BillingProfile.objects.get(name="Contoso Marketing")
+
+
+def open_profile(page, login, email, profile):
+    login(email, PASSWORD)
+    page.get_by_role("link", name=profile.name).click()
+    page.wait_for_url(re.compile(rf"/billing/profiles/{profile.pk}/$"))
+
+
+def test_every_tab_loads_in_place_and_back_forward_and_reload_work(page, login, screenshot, demo):
+    open_profile(page, login, "owner@example.com", demo)
+    tabs = [("Permissions", "permissions/"), ("Azure credit balance", "credit-balance/"),
+            ("Azure credits", "credits/"), ("Invoices", "invoices/"), ("Payment methods", "payment-methods/"),
+            ("Overview", "")]
+    for name, suffix in tabs:
+        page.get_by_role("tab", name=name, exact=True).click()
+        page.wait_for_url(re.compile(rf"/billing/profiles/{demo.pk}/{re.escape(suffix)}$"))
+        expect(page.get_by_role("tab", name=name, exact=True)).to_have_attribute("aria-selected", "true")
+        expect(page.get_by_role("tabpanel")).to_be_visible()
+        screenshot(name.lower().replace(" ", "-"))
+    page.go_back()
+    page.wait_for_url(re.compile(r"/payment-methods/$"))
+    expect(page.get_by_role("tab", name="Payment methods")).to_have_attribute("aria-selected", "true")
+    page.go_back()
+    page.wait_for_url(re.compile(r"/invoices/$"))
+    page.get_by_text(Invoice.objects.filter(profile=demo).first().number).wait_for()
+    page.go_forward()
+    page.wait_for_url(re.compile(r"/payment-methods/$"))
+    page.get_by_text("Visa •••• 4242").wait_for()
+    page.reload()
+    expect(page.get_by_role("tab", name="Payment methods")).to_have_attribute("aria-selected", "true")
+    expect(page.get_by_text("Visa •••• 4242")).to_be_visible()
+
+
+def test_inline_po_number_edit_shows_the_error_first_then_saves(page, login, screenshot, demo):
+    open_profile(page, login, "contributor@example.com", demo)
+    page.get_by_role("link", name="Edit PO number").click()
+    field = page.get_by_role("textbox", name="PO number")
+    field.fill("PO<2026>!")
+    page.get_by_role("button", name="Save").click()
+    error = page.get_by_role("alert").filter(has_text="Use letters, digits")
+    error.wait_for()
+    screenshot("validation-error")
+    assert BillingProfile.objects.get(pk=demo.pk).po_number == "PO-2026-0042"
+    page.get_by_role("textbox", name="PO number").fill("PO-2027-0001")
+    page.get_by_role("button", name="Save").click()
+    page.locator("#po-value").filter(has_text="PO-2027-0001").wait_for()
+    assert page.url.endswith(f"/billing/profiles/{demo.pk}/")  # no full reload needed, no navigation
+    assert BillingProfile.objects.get(pk=demo.pk).po_number == "PO-2027-0001"
+    screenshot("saved")
+
+
+def test_email_invoices_switch_off_and_on(page, login, screenshot, demo):
+    open_profile(page, login, "owner@example.com", demo)
+    page.get_by_role("switch").click()
+    page.get_by_text("Off: invoices are not e-mailed").wait_for()
+    assert BillingProfile.objects.get(pk=demo.pk).invoice_email_opt_in is False
+    screenshot("off")
+    page.get_by_role("switch").click()
+    page.get_by_text("On: every invoice is e-mailed").wait_for()
+    assert BillingProfile.objects.get(pk=demo.pk).invoice_email_opt_in is True
+
+
+def test_switching_the_language_to_dutch(page, login, screenshot, demo):
+    open_profile(page, login, "reader@example.com", demo)
+    page.get_by_label("Language").select_option("nl")
+    page.get_by_role("button", name="Switch").click()
+    page.get_by_role("tab", name="Overzicht").wait_for()
+    expect(page.get_by_role("tab", name="Facturen")).to_be_visible()
+    expect(page.get_by_text("Hulp nodig? Neem contact op met support")).to_be_visible()
+    assert page.get_by_role("button", name="Details bewerken").count() == 0  # a reader has no controls
+    page.get_by_role("tab", name="Facturen").click()
+    page.get_by_text("€ 1.089,00").first.wait_for()  # money formatted the Dutch way
+    screenshot("dutch")
+
+
+def test_an_invoice_manager_pays_with_the_sandbox_card_and_sees_it_paid(page, login, screenshot, demo):
+    invoice = Invoice.objects.filter(profile=demo, status="due").get()
+    open_profile(page, login, "invoice-manager@example.com", demo)
+    page.get_by_role("tab", name="Invoices").click()
+    page.get_by_role("link", name=f"Pay invoice {invoice.number}").click()
+    page.get_by_label("Visa •••• 4242").check()
+    screenshot("pay-form")
+    page.get_by_role("button", name="Confirm payment").click()
+    page.get_by_text(f"Invoice {invoice.number} is paid. Thank you.").wait_for()
+    row = page.locator(f"#invoice-{invoice.pk}")
+    expect(row.get_by_text("Paid")).to_be_visible()
+    invoice.refresh_from_db()
+    assert invoice.status == "paid"
+    screenshot("paid")
