@@ -38,9 +38,14 @@ def generate_invoice_task(profile_id: int, day: str) -> int | None:
 
     billing_day = date.fromisoformat(day)
     start, end = billing_period(billing_day)
+    issued_before = Invoice.objects.filter(profile_id=profile_id, period_start=start, period_end=end).exclude(
+        status=Invoice.Status.VOID).exists()
     invoice = invoice_generate(profile_id=profile_id, period_start=start, period_end=end, issue_date=billing_day)
-    if invoice is not None and not invoice.pdf:
-        render_invoice_pdf_task.delay(invoice.pk)  # also enqueued on commit; the second run is a no-op
+    # A new invoice enqueues its PDF on commit. A redelivered task (the worker died after the commit,
+    # before that enqueue) finds the invoice issued already and enqueues the missing PDF itself.
+    # Enqueuing both would have two workers render the same invoice side by side.
+    if invoice is not None and issued_before and not invoice.pdf:
+        render_invoice_pdf_task.delay(invoice.pk)
     return invoice.pk if invoice else None
 
 

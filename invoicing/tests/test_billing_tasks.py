@@ -1,0 +1,59 @@
+"""The invoice-run tasks enqueue each PDF once, and a redelivered task finishes what a dead worker left."""
+
+from datetime import date
+
+import pytest
+
+from invoicing.models import Invoice
+from invoicing.services.charges import purchase_record
+from invoicing.tasks import billing as billing_tasks
+from profiles.tests.factories import BillingProfileFactory
+
+pytestmark = pytest.mark.django_db
+DAY = "2026-11-01"
+
+
+def _profile_with_charge():
+    profile = BillingProfileFactory()
+    purchase_record(actor=None, account=profile.account, profile=profile, items=[dict(
+        product="VM", description="VM", quantity="2", unit_price="12.50",
+        service_period_start=date(2026, 10, 1), service_period_end=date(2026, 10, 31))])
+    return profile
+
+
+@pytest.fixture
+def render_enqueues(monkeypatch):
+    calls = []
+    original = billing_tasks.render_invoice_pdf_task.delay
+
+    def record(invoice_id):
+        calls.append(invoice_id)
+        return original(invoice_id)
+
+    monkeypatch.setattr(billing_tasks.render_invoice_pdf_task, "delay", record)
+    return calls
+
+
+def test_a_new_invoice_has_its_pdf_enqueued_exactly_once(render_enqueues, django_capture_on_commit_callbacks):
+    profiles = [_profile_with_charge() for _ in range(3)]
+    with django_capture_on_commit_callbacks(execute=True):
+        for profile in profiles:
+            billing_tasks.generate_invoice_task.delay(profile.pk, DAY)
+    invoices = list(Invoice.objects.order_by("pk"))
+    assert len(invoices) == 3 and all(inv.pdf for inv in invoices)
+    assert sorted(render_enqueues) == [inv.pk for inv in invoices]
+
+
+def test_a_task_redelivered_after_the_commit_renders_and_mails_the_invoice_it_finds(
+        render_enqueues, django_capture_on_commit_callbacks, mailoutbox):
+    profile = _profile_with_charge()
+    with django_capture_on_commit_callbacks(execute=False):  # the worker died before the on-commit enqueue
+        billing_tasks.generate_invoice_task.delay(profile.pk, DAY)
+    invoice = Invoice.objects.get()
+    assert not invoice.pdf and render_enqueues == []
+    with django_capture_on_commit_callbacks(execute=True):
+        billing_tasks.generate_invoice_task.delay(profile.pk, DAY)  # acks_late: the broker delivers it again
+    invoice = Invoice.objects.get()  # still one invoice, now with its PDF and its e-mail
+    assert invoice.pdf and invoice.email_status == Invoice.EmailStatus.SENT
+    assert render_enqueues == [invoice.pk] and len(mailoutbox) == 1
+    assert mailoutbox[0].attachments[0][0] == f"invoice-{invoice.number}.pdf"
