@@ -91,8 +91,8 @@ def main() -> None:
     smtp_port = free_port()
     queue = f"bench-{uuid.uuid4().hex[:8]}"
     # Production settings: with DEBUG on, Django keeps every query of a worker process in memory.
-    env = {"DJANGO_SETTINGS_MODULE": "billing_admin.settings", "DEBUG": "false", "SECRET_KEY": "bench-" + uuid.uuid4().hex,
-           "ALLOWED_HOSTS": "localhost", "DATABASE_URL": db_url,
+    env = {"DJANGO_SETTINGS_MODULE": "billing_admin.settings", "DEBUG": "false",
+           "SECRET_KEY": "bench-" + uuid.uuid4().hex, "ALLOWED_HOSTS": "localhost", "DATABASE_URL": db_url,
            "CELERY_BROKER_URL": broker, "CELERY_QUEUE": queue, "EMAIL_URL": f"smtp://127.0.0.1:{smtp_port}",
            "MEDIA_ROOT": media, "LOG_LEVEL": "WARNING"}
     _init_django(env)
