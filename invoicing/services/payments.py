@@ -138,13 +138,13 @@ def billing_contacts(profile) -> list[str]:
     return sorted(emails)
 
 
-def _notify(invoice: Invoice, template: str, subject: str) -> None:
+def _notify(invoice: Invoice, template: str, subject: str, **extra) -> None:
     recipients = billing_contacts(invoice.profile)
     if not recipients:
         return
     with translation.override(invoice.language):
         context = {"invoice": invoice, "amount_due": format_money(invoice.amount_due, invoice.currency,
-                                                                 invoice.language)}
+                                                                 invoice.language), **extra}
         body = render_to_string(template, context)
         send_mail(subject % {"number": invoice.number}, body, settings.DEFAULT_FROM_EMAIL, recipients)
 
@@ -154,7 +154,8 @@ def notify_autocharge_failed(*, invoice_id: int, reason: str) -> None:
     if invoice.status == Invoice.Status.PAID:
         return
     with translation.override(invoice.language):
-        _notify(invoice, "invoicing/email/payment_failed.txt", _("Payment of invoice %(number)s failed"))
+        _notify(invoice, "invoicing/email/payment_failed.txt", _("Payment of invoice %(number)s failed"),
+                reason=reason)
     activity.record(actor=None, verb="payment.autocharge_failed", target=invoice, changes={"reason": reason})
 
 

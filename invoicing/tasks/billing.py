@@ -11,13 +11,8 @@ from django.utils import timezone
 
 from invoicing.models import Invoice
 
-# Redis serves priority 0 first (kombu's steps 0, 3, 6, 9). Each invoice's later stages go ahead of
-# the next profile's generation, so an invoice is rendered and mailed minutes after it is issued,
-# not after the whole day's run, and a run cut short leaves finished invoices behind.
-PRIORITY_DAILY, PRIORITY_GENERATE, PRIORITY_RENDER, PRIORITY_EMAIL = 9, 6, 3, 0
 
-
-@shared_task(name="invoicing.daily_billing", acks_late=True, priority=PRIORITY_DAILY)
+@shared_task(name="invoicing.daily_billing", acks_late=True)
 def daily_billing_task(day: str | None = None) -> int:
     """Enqueue one invoice task per active profile whose invoice day is today; finish unfinished work."""
     from invoicing.services.invoices import profiles_due
@@ -37,7 +32,7 @@ def daily_billing_task(day: str | None = None) -> int:
 
 
 @shared_task(name="invoicing.generate_invoice", acks_late=True, autoretry_for=(OSError,), retry_backoff=True,
-             max_retries=5, priority=PRIORITY_GENERATE)
+             max_retries=5)
 def generate_invoice_task(profile_id: int, day: str) -> int | None:
     from invoicing.services.invoices import billing_period, invoice_generate
 
@@ -54,7 +49,7 @@ def generate_invoice_task(profile_id: int, day: str) -> int | None:
     return invoice.pk if invoice else None
 
 
-@shared_task(name="invoicing.render_invoice_pdf", acks_late=True, priority=PRIORITY_RENDER)
+@shared_task(name="invoicing.render_invoice_pdf", acks_late=True)
 def render_invoice_pdf_task(invoice_id: int) -> None:
     from invoicing.services.pdf import invoice_render_pdf
 
@@ -63,7 +58,7 @@ def render_invoice_pdf_task(invoice_id: int) -> None:
         email_invoice_task.delay(invoice_id)
 
 
-@shared_task(bind=True, name="invoicing.email_invoice", acks_late=True, max_retries=6, priority=PRIORITY_EMAIL)
+@shared_task(bind=True, name="invoicing.email_invoice", acks_late=True, max_retries=6)
 def email_invoice_task(self, invoice_id: int) -> bool:
     from invoicing.services.email import invoice_email_failed, invoice_send_email
 

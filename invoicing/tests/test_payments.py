@@ -7,6 +7,7 @@ from django.db import connection
 from django.urls import reverse
 
 from conftest import grant, require_postgres
+from invoicing.gateway import ChargeResult, SandboxGateway
 from invoicing.models import Invoice, Payment
 from invoicing.services.charges import purchase_record
 from invoicing.services.invoices import billing_period, invoice_generate
@@ -137,3 +138,53 @@ def test_past_due_invoices_get_one_notice_and_a_warning_on_the_profile(client, m
     client.force_login(contributor)
     page = client.get(reverse("profiles:profile-overview", args=[profile.pk]))
     assert "has a past-due invoice" in page.text
+
+
+class ProcessorDownOnce(SandboxGateway):
+    """The processor does not answer the first charge, then works again."""
+
+    calls = 0
+
+    def charge(self, **kwargs):
+        ProcessorDownOnce.calls += 1
+        if ProcessorDownOnce.calls == 1:
+            return ChargeResult("failed_transient", "ch_timeout", "The card processor did not answer; try again later.")
+        return super().charge(**kwargs)
+
+
+@pytest.fixture
+def eager_retries():
+    from billing_admin.celery import app
+
+    app.conf.task_eager_propagates = False  # eager retries run inline; a Retry must not abort the test
+    yield
+    app.conf.task_eager_propagates = True
+
+
+def test_autocharge_retries_a_processor_that_did_not_answer_and_then_pays(settings, eager_retries, mailoutbox):
+    settings.PAYMENT_GATEWAY = "invoicing.tests.test_payments.ProcessorDownOnce"
+    ProcessorDownOnce.calls = 0
+    profile = BillingProfileFactory()
+    grant(UserFactory(), Role.OWNER, profile)
+    card(profile)
+    invoice = issue(profile)
+    invoice_autocharge_task.delay(invoice.pk)
+    invoice.refresh_from_db()
+    assert invoice.status == "paid" and mailoutbox == []  # nobody is told about a failure that healed
+    assert list(invoice.payments.order_by("pk").values_list("status", flat=True)) == ["failed", "succeeded"]
+
+
+def test_autocharge_gives_up_after_its_retries_and_tells_the_billing_people_once(eager_retries, mailoutbox):
+    profile = BillingProfileFactory()
+    owner = UserFactory()
+    grant(owner, Role.OWNER, profile)
+    card(profile, "4000000000000119")  # the sandbox processor never answers for this card
+    invoice = issue(profile)
+    invoice_autocharge_task.delay(invoice.pk)
+    invoice.refresh_from_db()
+    assert invoice.status == "due"
+    attempts = invoice.payments.values_list("status", flat=True)
+    assert len(attempts) == invoice_autocharge_task.max_retries + 1 and set(attempts) == {"failed"}
+    (notice,) = mailoutbox
+    assert notice.to == [owner.email] and invoice.number in notice.subject
+    assert "did not answer" in notice.body
