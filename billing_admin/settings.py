@@ -190,16 +190,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
-# Redis serves priority 0 first (kombu's steps 0, 3, 6, 9). Each invoice's later stages go ahead of
-# the next profile's generation, so an invoice is rendered and mailed soon after it is issued, not
-# after the whole day's run, and a run cut short leaves finished invoices behind.
-CELERY_TASK_ROUTES = {
-    "invoicing.daily_billing": {"priority": 9},
-    "invoicing.generate_invoice": {"priority": 6},
-    "invoicing.render_invoice_pdf": {"priority": 3},
-    "invoicing.email_invoice": {"priority": 0},
-    "invoicing.autocharge_invoice": {"priority": 0},
-}
+CELERY_TASK_ROUTES = ("billing_admin.celery.route_task",)  # the invoice run's priorities
 CELERY_BEAT_SCHEDULE = {
     "daily-billing": {
         "task": "invoicing.daily_billing",
