@@ -46,8 +46,12 @@ def page(browser, live_server):
     context = browser.new_context(base_url=live_server.url, locale="en-US", viewport={"width": 1280, "height": 900})
     context.set_default_timeout(10_000)
     page = context.new_page()
+    problems = []  # script errors and Content-Security-Policy refusals a user would not see
+    page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
+    page.on("pageerror", lambda exc: problems.append(str(exc)))
     yield page
     context.close()
+    assert problems == [], f"the browser console reported errors: {problems}"
 
 
 @pytest.fixture
