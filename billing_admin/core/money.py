@@ -75,6 +75,19 @@ def format_money(amount, currency: str, language: str | None = None) -> str:
     return format_currency(value, currency, locale=_locale(language), currency_digits=True)
 
 
+def format_unit_price(amount, currency: str, language: str | None = None) -> str:
+    """A unit price as agreed, never rounded to the minor unit: €0.192, ¥52.5, €3.00.
+
+    Unit prices may carry more decimals than the currency (per-hour and per-GB prices do); rounding
+    them for display would print lines whose quantity × unit price is not their amount.
+    """
+    if amount is None:
+        return ""
+    value = to_decimal(amount).normalize()
+    return format_currency(value, currency, locale=_locale(language), currency_digits=True,
+                           decimal_quantization=False)
+
+
 def format_quantity(value, language: str | None = None) -> str:
     return format_decimal(to_decimal(value).normalize(), locale=_locale(language))
 

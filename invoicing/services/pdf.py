@@ -20,7 +20,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 
 from billing_admin.core import activity
-from billing_admin.core.money import format_day, format_money, format_quantity
+from billing_admin.core.money import format_day, format_money, format_quantity, format_unit_price
 from invoicing.models import Invoice
 
 ASSETS = (Path(settings.BASE_DIR) / "static" / "invoice").resolve()
@@ -66,7 +66,8 @@ def invoice_html(invoice: Invoice) -> str:
     with translation.override(lang):
         lines = [
             {"line": line, "quantity": format_quantity(line.quantity, lang),
-             "unit_price": format_money(line.unit_price, cur, lang), "amount": format_money(line.amount, cur, lang),
+             "unit_price": format_unit_price(line.unit_price, cur, lang),
+             "amount": format_money(line.amount, cur, lang),
              "period": f"{format_day(line.service_period_start, lang)} – {format_day(line.service_period_end, lang)}"}
             for line in invoice.lines.all()
         ]

@@ -113,6 +113,20 @@ def test_totals_reconcile_on_the_invoice_in_the_pdf_and_in_the_email():
     assert message.alternatives and message.alternatives[0][1] == "text/html"
 
 
+@pytest.mark.parametrize(("country", "lang", "quantity", "price", "shown", "amount"), [
+    ("NL", "en", "500", "0.192", "€0.192", "€96.00"),
+    ("NL", "nl", "120", "3.673", "€\xa03,673", "€\xa0440,76"),
+    ("JP", "en", "120", "52.5", "¥52.5", "¥6,300"),
+])
+def test_the_pdf_prints_unit_prices_as_agreed_so_each_line_adds_up(country, lang, quantity, price, shown, amount):
+    # Rounding €0.192 to €0.19 would print 500 × €0.19 = €96.00, which a reader cannot reconcile.
+    profile = BillingProfileFactory(invoice_language=lang, account=BillingAccountFactory(country=country, tax_rate=0))
+    buy(profile, (quantity, price, True))
+    billing_run(day=NOV1)
+    text = pdf_text(Invoice.objects.get(profile=profile)).replace("\xa0", " ")
+    assert shown.replace("\xa0", " ") in text and amount.replace("\xa0", " ") in text
+
+
 def test_dutch_invoice_is_written_in_dutch_with_dutch_money():
     profile = BillingProfileFactory(invoice_language="nl", account=BillingAccountFactory(tax_rate=0))
     buy(profile, ("1", "1234.5", True))

@@ -2,7 +2,7 @@ from decimal import Decimal
 
 import pytest
 
-from billing_admin.core.money import currency_for_country, format_money, minor_units, round_money
+from billing_admin.core.money import currency_for_country, format_money, format_unit_price, minor_units, round_money
 
 
 @pytest.mark.parametrize(("country", "currency"), [
@@ -33,3 +33,11 @@ def test_floats_are_refused():
 ])
 def test_formatting_follows_the_language(amount, currency, lang, text):
     assert format_money(Decimal(amount), currency, lang) == text
+
+
+@pytest.mark.parametrize(("amount", "currency", "lang", "text"), [
+    ("0.1920", "EUR", "en", "€0.192"), ("3.6730", "EUR", "nl", "€\xa03,673"), ("96.0000", "EUR", "en", "€96.00"),
+    ("52.5000", "JPY", "en", "¥52.5"), ("53", "JPY", "en", "¥53"), ("1.2345", "KWD", "en", "KWD1.2345"),
+])
+def test_unit_prices_keep_their_decimals_and_show_at_least_the_minor_unit(amount, currency, lang, text):
+    assert format_unit_price(Decimal(amount), currency, lang) == text
