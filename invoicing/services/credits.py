@@ -17,7 +17,7 @@ from django.db.models import Sum
 from django.utils.translation import gettext as _
 
 from billing_admin.core import activity
-from billing_admin.core.money import ZERO, round_money, to_decimal
+from billing_admin.core.money import ZERO, format_money, round_money, to_decimal
 from invoicing.models import CreditLot, CreditTransaction, Invoice, InvoiceLine
 from profiles.models import BillingProfile
 
@@ -181,6 +181,13 @@ def credit_lots_expire(*, today: date) -> int:
     return count
 
 
+def _applied_to_open_invoices(lot: CreditLot) -> Decimal:
+    """What the lot gave to invoices that are not void: a void would return it to the lot."""
+    given = CreditTransaction.objects.filter(lot=lot, invoice__isnull=False).exclude(
+        invoice__status=Invoice.Status.VOID).aggregate(s=Sum("amount"))["s"]
+    return -(given or ZERO)
+
+
 def credit_adjust(*, actor, lot: CreditLot, amount, reason: str) -> CreditTransaction:
     """A signed correction by a support engineer; the lot stays between 0 and its original amount."""
     reason = (reason or "").strip()
@@ -197,9 +204,16 @@ def credit_adjust(*, actor, lot: CreditLot, amount, reason: str) -> CreditTransa
         lot = CreditLot.objects.select_for_update().get(pk=lot.pk)
         new_remaining = lot.remaining + value
         if new_remaining < 0:
-            raise ValidationError({"amount": _("The lot has only %(left)s left.") % {"left": lot.remaining}})
+            left = format_money(lot.remaining, lot.currency)
+            raise ValidationError({"amount": _("The lot has only %(left)s left.") % {"left": left}})
         if new_remaining > lot.original_amount:
             raise ValidationError({"amount": _("A lot cannot hold more than its original amount.")})
+        on_open_invoices = _applied_to_open_invoices(lot)
+        if new_remaining + on_open_invoices > lot.original_amount:
+            # Voiding those invoices returns their credit to this lot, which must then still fit.
+            raise ValidationError({"amount": _(
+                "A lot cannot hold more than its original amount: %(applied)s of it is applied to invoices "
+                "that may still be voided and return it.") % {"applied": format_money(on_open_invoices, lot.currency)}})
         if lot.status in (CreditLot.Status.EXPIRED, CreditLot.Status.CANCELED):
             raise ValidationError({"amount": _("An expired or canceled lot cannot be adjusted.")})
         lot.remaining = new_remaining

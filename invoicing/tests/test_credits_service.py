@@ -135,3 +135,21 @@ def test_adjustments_need_a_reason_and_stay_within_the_lot():
     assert (entry.kind, entry.balance_after) == ("adjustment", Decimal("7.50"))
     assert ActivityEvent.objects.filter(verb="credit.adjusted").count() == 1
     ledger_holds(profile)
+
+
+def test_an_adjustment_leaves_room_for_credit_a_void_would_return():
+    profile = BillingProfileFactory(account=BillingAccountFactory(tax_rate=0))
+    each = lot(profile, "100", date(2027, 1, 1))
+    purchase_record(actor=None, account=profile.account, profile=profile, items=[dict(
+        product="VM", description="VM", quantity="1", unit_price="60",
+        service_period_start=date(2026, 10, 1), service_period_end=date(2026, 10, 31))])
+    billing_run(day=date(2026, 11, 1))
+    each.refresh_from_db()
+    assert each.remaining == Decimal("40")
+    with pytest.raises(ValidationError, match="may still be voided"):
+        credit_adjust(actor=None, lot=each, amount="60", reason="restore")
+    invoice_void(actor=None, invoice=Invoice.objects.get(), reason="wrong PO")
+    each.refresh_from_db()
+    assert each.remaining == Decimal("100")
+    credit_adjust(actor=None, lot=each, amount="-60", reason="correction")  # the voided invoice gave it back
+    ledger_holds(profile)
