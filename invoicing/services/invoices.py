@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from billing_admin.core import activity
 from billing_admin.core.money import ZERO, round_money
-from invoicing.models import Charge, Invoice, InvoiceLine, InvoiceSequence
+from invoicing.models import Charge, Invoice, InvoiceLine, InvoiceSequence, Payment
 from profiles.models import BillingProfile, PaymentMethod
 
 log = logging.getLogger(__name__)
@@ -39,7 +39,9 @@ def _next_number(account, year: int) -> tuple[int, str]:
     return seq.last_number, f"{account.number_prefix}-{year}-{seq.last_number:06d}"
 
 
-def payment_instructions(profile: BillingProfile, number: str) -> str:
+def payment_instructions(profile: BillingProfile, number: str, amount_due=None) -> str:
+    if amount_due is not None and amount_due <= 0:
+        return _("Nothing to pay: credits cover this invoice in full.")
     method = profile.payment_methods.filter(is_default=True).first()
     seller = settings.SELLER
     if method and method.kind == PaymentMethod.Kind.CARD:
@@ -69,8 +71,6 @@ def invoice_generate(*, profile_id: int, period_start: date, period_end: date, i
         currency = profile.currency
         sequence, number = _next_number(account, issue_date.year)
         subtotal = round_money(sum((c.amount for c in charges), ZERO), currency)
-        with translation.override(profile.invoice_language):
-            instructions = payment_instructions(profile, number)
         invoice = Invoice(
             profile=profile, number=number, sequence=sequence, year=issue_date.year,
             period_start=period_start, period_end=period_end, issue_date=issue_date,
@@ -78,7 +78,7 @@ def invoice_generate(*, profile_id: int, period_start: date, period_end: date, i
             language=profile.invoice_language, account_name=account.name, sold_to_address=account.sold_to_address,
             tax_id=account.tax_id, profile_name=profile.name, bill_to_address=profile.bill_to_address,
             contact_name=profile.contact_name, contact_email=profile.contact_email, po_number=profile.po_number,
-            payment_instructions=instructions, subtotal=subtotal, credits_applied=ZERO, tax_rate=account.tax_rate,
+            subtotal=subtotal, credits_applied=ZERO, tax_rate=account.tax_rate,
             tax=ZERO, total=subtotal, amount_due=subtotal,
             email_status=(Invoice.EmailStatus.PENDING if profile.invoice_email_opt_in
                           else Invoice.EmailStatus.NOT_REQUESTED),
@@ -104,7 +104,14 @@ def invoice_generate(*, profile_id: int, period_start: date, period_end: date, i
         invoice.credits_applied = credits
         invoice.tax = tax
         invoice.total = invoice.amount_due = subtotal - credits + tax
-        invoice.save(update_fields=["credits_applied", "tax", "total", "amount_due", "updated"])
+        with translation.override(profile.invoice_language):
+            invoice.payment_instructions = payment_instructions(profile, number, invoice.amount_due)
+        fields = ["credits_applied", "tax", "total", "amount_due", "payment_instructions", "updated"]
+        if invoice.amount_due <= 0:
+            # Credits paid it all: settled at issue, so it never turns past due or asks to be paid.
+            invoice.status, invoice.paid_at = Invoice.Status.PAID, timezone.now()
+            fields += ["status", "paid_at"]
+        invoice.save(update_fields=fields)
         activity.record(actor=None, verb="invoice.issued", target=invoice, profile=profile,
                         changes={"number": number, "amount_due": str(invoice.amount_due), "currency": currency})
         invoice_id = invoice.pk
@@ -136,7 +143,7 @@ def invoice_void(*, actor, invoice: Invoice, reason: str) -> Invoice:
         invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
         if invoice.status == Invoice.Status.VOID:
             raise ValidationError(_("This invoice is already void."))
-        if invoice.status == Invoice.Status.PAID:
+        if invoice.status == Invoice.Status.PAID and invoice.payments.filter(status=Payment.Status.SUCCEEDED).exists():
             raise ValidationError(_("A paid invoice cannot be voided; refund it first."))
         invoice.status = Invoice.Status.VOID
         invoice.voided_at = timezone.now()

@@ -12,6 +12,7 @@ from invoicing.models import Charge, CreditTransaction, Invoice
 from invoicing.services.charges import purchase_record
 from invoicing.services.credits import credit_lot_add
 from invoicing.services.invoices import billing_period, billing_run, invoice_generate, invoice_void
+from invoicing.services.payments import invoices_mark_past_due
 from invoicing.services.pdf import invoice_html, render_pdf_bytes, safe_url_fetcher
 from profiles.models import BillingProfile, RoleAssignment
 from profiles.tests.factories import BillingAccountFactory, BillingProfileFactory, InvoiceRecipientFactory, UserFactory
@@ -86,6 +87,25 @@ def test_credits_larger_than_the_invoice_leave_nothing_negative():
     invoice = Invoice.objects.get(profile=profile)
     assert (invoice.subtotal, invoice.credits_applied, invoice.tax, invoice.amount_due) == (
         Decimal("20"), Decimal("20"), Decimal("0"), Decimal("0"))
+    # Settled by credits at issue: nothing to pay, never past due, and support can still void it.
+    assert invoice.status == "paid" and invoice.paid_at is not None
+    text = pdf_text(invoice)
+    assert "Nothing to pay: credits cover this invoice in full." in text
+    assert "Please transfer" not in text
+    assert "Nothing to pay" in mail.outbox[0].body
+    assert invoices_mark_past_due(today=date(2027, 1, 1)) == 0
+    invoice_void(actor=None, invoice=invoice, reason="wrong profile")
+    assert Invoice.objects.get().status == "void" and Charge.objects.get().invoice is None
+
+
+def test_the_pdf_shows_the_tax_rate_plainly_and_no_minus_zero_credit():
+    profile = BillingProfileFactory(invoice_language="nl", account=BillingAccountFactory(tax_rate="21.00"))
+    buy(profile, ("1", "100", True))
+    billing_run(day=NOV1)
+    text = pdf_text(Invoice.objects.get()).replace("\xa0", " ")
+    assert "Btw (21%)" in text and "21,00%" not in text
+    assert "-€ 0,00" not in text and "€ 0,00" in text
+    assert "-€ 0,00" not in mail.outbox[0].body.replace("\xa0", " ")
 
 
 def test_totals_reconcile_on_the_invoice_in_the_pdf_and_in_the_email():
