@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django.db.models import Sum
 
+from billing_admin.core.dates import billing_today
 from billing_admin.core.money import ZERO
 from invoicing.models import Charge, CreditLot, CreditTransaction, Invoice
 
@@ -14,7 +15,7 @@ from invoicing.models import Charge, CreditLot, CreditTransaction, Invoice
 # --- credits ---------------------------------------------------------------------------------
 def credit_balance_summary(*, profile, today: date | None = None) -> dict:
     """Current balance, estimated balance after unbilled eligible charges, and credits expiring soon."""
-    today = today or date.today()
+    today = today or billing_today()
     lots = list(CreditLot.objects.filter(profile=profile).order_by("expiration_date", "start_date", "pk"))
     current = sum((lot.remaining for lot in lots), ZERO)
     unbilled = Charge.objects.filter(profile=profile, invoice__isnull=True, credit_eligible=True).aggregate(
@@ -41,7 +42,7 @@ def credit_transactions_for(*, profile):
 
 
 def lots_expiring_ids(lots, today: date | None = None) -> set[int]:
-    today = today or date.today()
+    today = today or billing_today()
     return {lot.pk for lot in lots if lot.status == CreditLot.Status.ACTIVE and lot.remaining > 0
             and today <= lot.expiration_date <= today + timedelta(days=30)}
 

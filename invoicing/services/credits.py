@@ -17,6 +17,7 @@ from django.db.models import Sum
 from django.utils.translation import gettext as _
 
 from billing_admin.core import activity
+from billing_admin.core.dates import billing_today
 from billing_admin.core.money import ZERO, format_money, round_money, to_decimal
 from invoicing.models import CreditLot, CreditTransaction, Invoice, InvoiceLine
 from profiles.models import BillingProfile
@@ -125,7 +126,7 @@ def credits_apply_to_invoice(*, invoice: Invoice, on_date: date) -> Decimal:
 def credits_return_for_invoice(*, actor, invoice: Invoice) -> Decimal:
     """Return what each lot gave to a (voided) invoice. A lot that has expired meanwhile gets the
     credit back and is expired again at once, so the balance stays truthful."""
-    today = date.today()
+    today = billing_today()
     with transaction.atomic():
         profile = _lock_profile(invoice.profile_id)
         given: dict[int, Decimal] = {}

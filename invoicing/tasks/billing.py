@@ -7,8 +7,8 @@ from datetime import date
 
 from celery import shared_task
 from django.conf import settings
-from django.utils import timezone
 
+from billing_admin.core.dates import billing_today
 from invoicing.models import Invoice
 
 
@@ -17,7 +17,7 @@ def daily_billing_task(day: str | None = None) -> int:
     """Enqueue one invoice task per active profile whose invoice day is today; finish unfinished work."""
     from invoicing.services.invoices import profiles_due
 
-    billing_day = date.fromisoformat(day) if day else timezone.now().date()
+    billing_day = date.fromisoformat(day) if day else billing_today()
     count = 0
     for profile_id in profiles_due(billing_day).values_list("pk", flat=True):
         generate_invoice_task.delay(profile_id, billing_day.isoformat())

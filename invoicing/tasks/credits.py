@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from celery import shared_task
-from django.utils import timezone
+
+from billing_admin.core.dates import billing_today
 
 
 @shared_task(name="invoicing.expire_credit_lots", acks_late=True)
 def expire_credit_lots_task() -> int:
     from invoicing.services.credits import credit_lots_expire
 
-    return credit_lots_expire(today=timezone.now().date())
+    return credit_lots_expire(today=billing_today())

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from celery import shared_task
-from django.utils import timezone
 
+from billing_admin.core.dates import billing_today
 from invoicing.models import Payment
 
 
@@ -29,4 +29,4 @@ def invoice_autocharge_task(self, invoice_id: int) -> str | None:
 def mark_past_due_task() -> int:
     from invoicing.services.payments import invoices_mark_past_due
 
-    return invoices_mark_past_due(today=timezone.now().date())
+    return invoices_mark_past_due(today=billing_today())

@@ -153,3 +153,29 @@ def test_an_adjustment_leaves_room_for_credit_a_void_would_return():
     assert each.remaining == Decimal("100")
     credit_adjust(actor=None, lot=each, amount="-60", reason="correction")  # the voided invoice gave it back
     ledger_holds(profile)
+
+
+def test_pages_and_voids_count_expiry_in_the_same_utc_dates_as_the_daily_task(settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from invoicing.selectors import credit_balance_summary
+
+    utc_today = timezone.now().date()  # aware, in UTC
+    # A server clock a day away from UTC: UTC−12 in the UTC morning, UTC+14 in the afternoon.
+    settings.TIME_ZONE = "Etc/GMT+12" if timezone.now().hour < 12 else "Pacific/Kiritimati"
+    assert date.today() != utc_today
+    profile = BillingProfileFactory(account=BillingAccountFactory(tax_rate=0))
+    lot(profile, "10", utc_today - timedelta(days=1))  # expired by the UTC date; the task has not run
+    last_day = lot(profile, "20", utc_today)  # still usable today
+    summary = credit_balance_summary(profile=profile)
+    assert summary["expiring_lots"] == [last_day] and summary["expiring_soon"] == Decimal("20")
+    purchase_record(actor=None, account=profile.account, profile=profile, items=[dict(
+        product="VM", description="VM", quantity="1", unit_price="5",
+        service_period_start=utc_today - timedelta(days=40), service_period_end=utc_today - timedelta(days=1))])
+    billing_run(day=utc_today, profile_id=profile.pk)
+    invoice_void(actor=None, invoice=Invoice.objects.get(), reason="wrong PO")
+    last_day.refresh_from_db()
+    assert (last_day.status, last_day.remaining) == ("active", Decimal("20"))  # not expired a day early
+    ledger_holds(profile)

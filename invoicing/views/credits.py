@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from django.core.paginator import Paginator
 
 from billing_admin.core.csv import csv_response
@@ -27,7 +25,7 @@ def profile_with_credits_loader(kwargs: dict):
 @object_action_required(Action.VIEW, profile_with_credits_loader)
 def profile_credit_balance(request, profile):
     context = profile_tab_context(request, profile, "credit-balance")
-    context["summary"] = credit_balance_summary(profile=profile, today=date.today())
+    context["summary"] = credit_balance_summary(profile=profile)
     context["page"] = Paginator(credit_transactions_for(profile=profile), 50).get_page(request.GET.get("page"))
     return render_page_or_partial(request, "invoicing/profile_credit_balance.html", context)
 
@@ -35,7 +33,7 @@ def profile_credit_balance(request, profile):
 @object_action_required(Action.VIEW, profile_with_credits_loader)
 def profile_credits(request, profile):
     context = profile_tab_context(request, profile, "credits")
-    summary = credit_balance_summary(profile=profile, today=date.today())
+    summary = credit_balance_summary(profile=profile)
     context["summary"] = summary
     context["lots"] = summary["lots"]
     context["expiring_ids"] = lots_expiring_ids(summary["lots"])
