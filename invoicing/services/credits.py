@@ -161,12 +161,14 @@ def _expire_lot(*, profile, lot: CreditLot, actor=None) -> None:
                description=_("Expired on %(date)s") % {"date": lot.expiration_date.isoformat()})
 
 
-def credit_lots_expire(*, today: date) -> int:
-    """Expire every lot whose expiration date is before ``today``; returns how many expired."""
+def credit_lots_expire(*, today: date, profile_id: int | None = None) -> int:
+    """Expire every lot (of one profile, if given) whose expiration date is before ``today``; returns how many."""
     count = 0
-    due = (CreditLot.objects.filter(status__in=[CreditLot.Status.ACTIVE, CreditLot.Status.EXHAUSTED],
-                                    expiration_date__lt=today)
-           .values_list("profile_id", flat=True).distinct())
+    due = CreditLot.objects.filter(status__in=[CreditLot.Status.ACTIVE, CreditLot.Status.EXHAUSTED],
+                                   expiration_date__lt=today)
+    if profile_id is not None:
+        due = due.filter(profile_id=profile_id)
+    due = due.values_list("profile_id", flat=True).distinct()
     for profile_id in sorted(set(due)):
         with transaction.atomic():
             profile = _lock_profile(profile_id)

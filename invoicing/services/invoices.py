@@ -19,6 +19,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from billing_admin.core import activity
+from billing_admin.core.dates import billing_today
 from billing_admin.core.money import ZERO, round_money
 from invoicing.models import Charge, Invoice, InvoiceLine, InvoiceSequence, Payment
 from profiles.models import BillingProfile, PaymentMethod
@@ -164,6 +165,7 @@ class BillingSummary:
     emailed: int = 0
     skipped: int = 0
     failed: list[str] = field(default_factory=list)
+    lots_expired: int = 0
     dry_run: bool = False
 
     def line(self) -> str:
@@ -180,10 +182,16 @@ def profiles_due(day: date, profile_id: int | None = None):
 
 def billing_run(*, day: date, profile_id: int | None = None, dry_run: bool = False, progress=None) -> BillingSummary:
     """Run the whole pipeline in-process for ``day`` (run_billing and the embedded default)."""
+    from invoicing.services.credits import credit_lots_expire
     from invoicing.services.email import invoice_send_email
     from invoicing.services.pdf import invoice_render_pdf
 
     summary = BillingSummary(day=day, dry_run=dry_run)
+    if not dry_run:
+        # The daily expiry the beat runs before the billing hour; in-process (the embedded default has
+        # no beat) it runs here. Never ahead of today: a run for a future date must not take credit a
+        # profile billed before that date may still use.
+        summary.lots_expired = credit_lots_expire(today=min(day, billing_today()), profile_id=profile_id)
     period_start, period_end = billing_period(day)
     profiles = list(profiles_due(day, profile_id))
     for index, profile in enumerate(profiles, start=1):

@@ -179,3 +179,28 @@ def test_pages_and_voids_count_expiry_in_the_same_utc_dates_as_the_daily_task(se
     last_day.refresh_from_db()
     assert (last_day.status, last_day.remaining) == ("active", Decimal("20"))  # not expired a day early
     ledger_holds(profile)
+
+
+def test_run_billing_expires_lots_first_but_never_ahead_of_today(capsys):
+    from datetime import timedelta
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from invoicing.selectors import credit_balance_summary
+
+    today = timezone.now().date()
+    profile = BillingProfileFactory(account=BillingAccountFactory(tax_rate=0))
+    old = lot(profile, "10", today - timedelta(days=1), start=today - timedelta(days=60))
+    soon = lot(profile, "20", today + timedelta(days=2), start=today - timedelta(days=60))
+    # The embedded default has no beat: the in-process run expires what has expired by today ...
+    call_command("run_billing", "--date", (today + timedelta(days=10)).isoformat())
+    assert "1 credit lot(s) expired" in capsys.readouterr().out
+    old.refresh_from_db()
+    soon.refresh_from_db()
+    assert (old.status, old.remaining) == ("expired", 0)
+    assert CreditTransaction.objects.filter(lot=old).last().kind == "expired"
+    # ... but a run for a future date leaves alone credit that is still usable today.
+    assert (soon.status, soon.remaining) == ("active", Decimal("20"))
+    assert credit_balance_summary(profile=profile)["current"] == Decimal("20")
+    ledger_holds(profile)

@@ -35,6 +35,8 @@ class Command(BaseCommand):
         summary = billing_run(day=day, profile_id=options["profile"], dry_run=options["dry_run"], progress=progress)
         for number in summary.made:
             self.stdout.write(f"  {number}")
+        if summary.lots_expired:
+            self.stdout.write(f"  {summary.lots_expired} credit lot(s) expired")
         for failure in summary.failed:
             self.stderr.write(f"  failed: {failure}")
         self.stdout.write(self.style.SUCCESS(summary.line()) if not summary.failed else summary.line())
