@@ -122,6 +122,7 @@ def test_totals_reconcile_on_the_invoice_in_the_pdf_and_in_the_email():
     for amount in (invoice.subtotal, invoice.credits_applied, invoice.tax, invoice.amount_due):
         assert format_money(amount, "EUR", "en") in text
     assert invoice.number in text and "PO-7781" in text
+    assert "VAT NL000000000B01" in text  # the seller's VAT id on one line, not squeezed under its label
     (message,) = mail.outbox
     assert sorted(message.to) == sorted([profile.contact_email, "ap@example.com"])
     assert invoice.number in message.subject and "PO-7781" in message.subject
