@@ -1,6 +1,6 @@
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -59,6 +59,10 @@ class CreditLotAdmin(ServiceAddAdminMixin, admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def has_support_permission(self, request, obj=None):
+        """Adjusting credit is for staff who may change credit lots, not mere viewers."""
+        return request.user.has_perm("invoicing.change_creditlot")
+
     def create_through_service(self, request, data):
         from invoicing.services.credits import credit_lot_add
 
@@ -66,7 +70,7 @@ class CreditLotAdmin(ServiceAddAdminMixin, admin.ModelAdmin):
                               amount=data["original_amount"], start_date=data["start_date"],
                               expiration_date=data["expiration_date"], reference=data.get("reference", ""))
 
-    @admin.action(description=_("Adjust the remaining credit (with a reason)"), permissions=["view"])
+    @admin.action(description=_("Adjust the remaining credit (with a reason)"), permissions=["support"])
     def adjust(self, request, queryset):
         if queryset.count() != 1:
             self.message_user(request, _("Adjust one lot at a time."), messages.ERROR)
@@ -80,6 +84,8 @@ class CreditLotAdmin(ServiceAddAdminMixin, admin.ModelAdmin):
     def adjust_view(self, request, lot_id):
         from invoicing.services.credits import credit_adjust
 
+        if not self.has_support_permission(request):
+            raise PermissionDenied
         lot = CreditLot.objects.select_related("profile").get(pk=lot_id)
         form = AdjustForm(request.POST or None)
         if request.method == "POST" and form.is_valid():

@@ -1,6 +1,6 @@
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -65,7 +65,15 @@ class InvoiceAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return request.method in ("GET", "HEAD") and super().has_change_permission(request, obj)
 
-    @admin.action(description=_("Re-render the PDF"), permissions=["view"])
+    def has_support_permission(self, request, obj=None):
+        """Re-render, re-send, void and record payments: for staff who may change invoices, not mere viewers."""
+        return request.user.has_perm("invoicing.change_invoice")
+
+    def _require_support(self, request):
+        if not self.has_support_permission(request):
+            raise PermissionDenied
+
+    @admin.action(description=_("Re-render the PDF"), permissions=["support"])
     def rerender_pdf(self, request, queryset):
         from invoicing.services.pdf import invoice_render_pdf
 
@@ -73,7 +81,7 @@ class InvoiceAdmin(admin.ModelAdmin):
             invoice_render_pdf(invoice_id=invoice.pk, force=True, actor=request.user)
         self.message_user(request, _("Re-rendered %(n)d PDF(s).") % {"n": queryset.count()}, messages.SUCCESS)
 
-    @admin.action(description=_("Re-send the invoice e-mail"), permissions=["view"])
+    @admin.action(description=_("Re-send the invoice e-mail"), permissions=["support"])
     def resend_email(self, request, queryset):
         from invoicing.services.email import invoice_send_email
         from invoicing.services.pdf import invoice_render_pdf
@@ -90,12 +98,12 @@ class InvoiceAdmin(admin.ModelAdmin):
         for failure in failed:
             self.message_user(request, failure, messages.ERROR)
 
-    @admin.action(description=_("Void the invoice (charges and credits return)"), permissions=["view"])
+    @admin.action(description=_("Void the invoice (charges and credits return)"), permissions=["support"])
     def void_invoices(self, request, queryset):
         ids = ",".join(str(pk) for pk in queryset.values_list("pk", flat=True))
         return redirect(reverse("admin:invoicing_invoice_void") + f"?ids={ids}")
 
-    @admin.action(description=_("Record a received wire transfer or cheque"), permissions=["view"])
+    @admin.action(description=_("Record a received wire transfer or cheque"), permissions=["support"])
     def record_transfer(self, request, queryset):
         if queryset.count() != 1:
             self.message_user(request, _("Record one payment at a time."), messages.ERROR)
@@ -105,6 +113,7 @@ class InvoiceAdmin(admin.ModelAdmin):
     def transfer_view(self, request, invoice_id):
         from invoicing.services.payments import payment_record_transfer
 
+        self._require_support(request)
         invoice = Invoice.objects.get(pk=invoice_id)
         form = TransferForm(request.POST or None, initial={"amount": invoice.amount_due})
         if request.method == "POST" and form.is_valid():
@@ -133,6 +142,7 @@ class InvoiceAdmin(admin.ModelAdmin):
     def void_view(self, request):
         from invoicing.services.invoices import invoice_void
 
+        self._require_support(request)
         ids = [int(x) for x in request.GET.get("ids", "").split(",") if x.isdigit()]
         invoices = list(Invoice.objects.filter(pk__in=ids))
         form = VoidForm(request.POST or None)

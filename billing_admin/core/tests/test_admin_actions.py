@@ -48,3 +48,46 @@ def test_support_records_a_wire_transfer_and_the_invoice_is_paid(staff):
     staff.post(url, {"amount": str(invoice.amount_due), "reference": "NL-REF"})
     invoice = Invoice.objects.get(pk=invoice.pk)
     assert invoice.status == "paid" and invoice.payments.get().reference == "NL-REF"
+
+
+def test_staff_who_may_only_view_invoices_and_credits_cannot_void_or_adjust(client):
+    from django.contrib.auth.models import Permission
+
+    from invoicing.models import CreditLot
+    from invoicing.services.credits import credit_lot_add
+
+    viewer = UserFactory(is_staff=True)
+    viewer.user_permissions.set(Permission.objects.filter(
+        content_type__app_label="invoicing", codename__in=["view_invoice", "view_creditlot"]))
+    client.force_login(viewer)
+    profile = BillingProfileFactory()
+    lot = credit_lot_add(actor=None, profile=profile, source="promotional", amount="5",
+                         start_date=date(2026, 1, 1), expiration_date=date(2027, 1, 1))
+    purchase_record(actor=None, account=profile.account, profile=profile, items=[dict(
+        product="VM", description="VM", quantity="1", unit_price="10",
+        service_period_start=date(2026, 10, 1), service_period_end=date(2026, 10, 31))])
+    invoice = invoice_generate(profile_id=profile.pk, period_start=date(2026, 10, 1), period_end=date(2026, 10, 31),
+                               issue_date=date(2026, 11, 1))
+    changelist = client.get(reverse("admin:invoicing_invoice_changelist"))
+    assert changelist.status_code == 200 and "void_invoices" not in changelist.text
+    void_url = reverse("admin:invoicing_invoice_void") + f"?ids={invoice.pk}"
+    assert client.post(void_url, {"reason": "because"}).status_code == 403
+    assert client.post(reverse("admin:invoicing_invoice_transfer", args=[invoice.pk]),
+                       {"amount": str(invoice.amount_due), "reference": "X"}).status_code == 403
+    assert client.post(reverse("admin:invoicing_creditlot_adjust", args=[lot.pk]),
+                       {"amount": "-5", "reason": "because"}).status_code == 403
+    assert Invoice.objects.get(pk=invoice.pk).status == "due"
+    assert CreditLot.objects.get(pk=lot.pk).remaining == 0  # applied to the invoice, nothing adjusted
+
+
+def test_support_voids_an_invoice_from_the_admin(staff):
+    profile = BillingProfileFactory()
+    purchase_record(actor=None, account=profile.account, profile=profile, items=[dict(
+        product="VM", description="VM", quantity="1", unit_price="10",
+        service_period_start=date(2026, 10, 1), service_period_end=date(2026, 10, 31))])
+    invoice = invoice_generate(profile_id=profile.pk, period_start=date(2026, 10, 1), period_end=date(2026, 10, 31),
+                               issue_date=date(2026, 11, 1))
+    changelist = staff.get(reverse("admin:invoicing_invoice_changelist"))
+    assert "void_invoices" in changelist.text
+    staff.post(reverse("admin:invoicing_invoice_void") + f"?ids={invoice.pk}", {"reason": "Wrong PO"})
+    assert Invoice.objects.get(pk=invoice.pk).status == "void"
