@@ -43,8 +43,27 @@ def test_demo_has_every_role_on_one_profile_and_users_can_sign_in(seeded):
 def test_demo_covers_currencies_payment_kinds_credits_and_past_invoices(seeded):
     assert set(BillingProfile.objects.values_list("currency", flat=True)) >= {"EUR", "USD", "JPY"}
     assert set(PaymentMethod.objects.values_list("kind", flat=True)) == {"card", "bank_account", "wire_transfer"}
-    assert CreditLot.objects.filter(profile__name="Contoso Marketing").count() == 2
+    assert CreditLot.objects.filter(profile__name="Contoso Marketing").count() == 3
     assert not CreditLot.objects.filter(profile__name="Contoso Sales").exists()
     statuses = set(Invoice.objects.values_list("status", flat=True))
     assert {"paid", "due", "past_due"} <= statuses
     assert all(inv.pdf and inv.pdf_sha256 for inv in Invoice.objects.all())
+
+
+def test_demo_credits_are_used_earliest_expiry_first_and_what_lapses_is_written_off(seeded):
+    from django.db.models import Sum
+
+    from invoicing.models import CreditTransaction
+
+    marketing = BillingProfile.objects.get(name="Contoso Marketing")
+    goodwill = CreditLot.objects.get(profile=marketing, source="goodwill")
+    assert (goodwill.status, goodwill.remaining) == ("expired", 0)
+    kinds = list(goodwill.transactions.order_by("created", "pk").values_list("kind", flat=True))
+    assert kinds == ["credit_added", "applied_to_invoice", "expired"]
+    ledger = list(CreditTransaction.objects.filter(profile=marketing).order_by("created", "pk"))
+    assert [t.created for t in ledger] == sorted(t.created for t in ledger)
+    running = 0
+    for entry in ledger:  # the history adds up, row by row, to the cent
+        running += entry.amount
+        assert entry.balance_after == running
+    assert running == CreditLot.objects.filter(profile=marketing).aggregate(s=Sum("remaining"))["s"]

@@ -101,6 +101,10 @@ class Command(BaseCommand):
 
         credit_lot_add(actor=u["support"], profile=marketing, source="promotional", amount="800",
                        start_date=months[0], expiration_date=today + timedelta(days=20), reference="AZ-PROMO-2026")
+        # Expires first, so it pays the first invoice it can; the rest lapses and the ledger says so.
+        credit_lot_add(actor=u["support"], profile=marketing, source="goodwill", amount="250",
+                       start_date=months[0] + timedelta(days=4), expiration_date=months[1] + timedelta(days=9),
+                       reference="CASE-20731")
         credit_lot_add(actor=u["support"], profile=marketing, source="prepayment", amount="2000",
                        start_date=months[1], expiration_date=today + relativedelta(months=9),
                        reference="PO-2026-0042")
@@ -156,7 +160,12 @@ class Command(BaseCommand):
         from invoicing.models import CreditTransaction
 
         for entry in CreditTransaction.objects.select_related("invoice", "lot"):
-            day = entry.invoice.issue_date if entry.invoice_id else entry.lot.start_date
+            if entry.invoice_id:
+                day = entry.invoice.issue_date
+            elif entry.kind == CreditTransaction.Kind.EXPIRED:
+                day = entry.lot.expiration_date + timedelta(days=1)
+            else:
+                day = entry.lot.start_date
             CreditTransaction.objects.filter(pk=entry.pk).update(
                 created=datetime.combine(day, time(2, 0), tzinfo=UTC))
 
