@@ -127,7 +127,11 @@ def test_totals_reconcile_on_the_invoice_in_the_pdf_and_in_the_email():
     assert sorted(message.to) == sorted([profile.contact_email, "ap@example.com"])
     assert invoice.number in message.subject and "PO-7781" in message.subject
     assert format_money(invoice.amount_due, "EUR", "en") in message.subject
-    assert format_money(invoice.amount_due, "EUR", "en") in message.body
+    html = message.alternatives[0][0]
+    for amount in (invoice.subtotal, invoice.tax, invoice.amount_due):
+        assert format_money(amount, "EUR", "en") in message.body and format_money(amount, "EUR", "en") in html
+    credits = "-" + format_money(invoice.credits_applied, "EUR", "en")
+    assert credits in message.body and credits in html and credits in text
     (name, content, mimetype), = message.attachments
     assert name == f"invoice-{invoice.number}.pdf" and mimetype == "application/pdf"
     assert content.startswith(b"%PDF")
