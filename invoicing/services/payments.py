@@ -53,6 +53,10 @@ def invoice_pay(*, actor, invoice: Invoice, payment_method: PaymentMethod, idemp
         invoice = Invoice.objects.select_for_update().select_related("profile").get(pk=invoice.pk)
         earlier = Payment.objects.filter(idempotency_key=key).first()
         if earlier is not None:
+            if earlier.invoice_id != invoice.pk:
+                # A key belongs to one payment attempt of one invoice: never answer with another
+                # invoice's payment (another profile's, perhaps).
+                raise ValidationError(_("This payment form has expired. Reload the page and try again."))
             return earlier  # a double click or a retried request: the same answer, no second charge
         if invoice.status == Invoice.Status.PAID:
             raise ValidationError(_("This invoice is already paid."))
