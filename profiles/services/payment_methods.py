@@ -59,7 +59,12 @@ SEPA_COUNTRIES = frozenset(
 )
 
 
-def _check(actor, profile) -> None:
+def _check(actor, profile, support: bool = False) -> None:
+    """actor None = the system. ``support=True``: a support engineer in the Django admin."""
+    if actor is not None and support:
+        if not (actor.is_active and actor.is_staff):
+            raise PermissionDenied(_("Only support engineers may change payment methods in the admin."))
+        return
     if actor is not None and not has_action(actor, Action.MANAGE_PAYMENT_METHODS, profile):
         raise PermissionDenied(_("You may not manage payment methods of this billing profile."))
 
@@ -198,14 +203,16 @@ def payment_method_add_wire_transfer(*, actor, profile) -> PaymentMethod:
     return _create(profile, actor, kind=PaymentMethod.Kind.WIRE_TRANSFER)
 
 
-def payment_method_set_default(*, actor, method: PaymentMethod) -> PaymentMethod:
-    _check(actor, method.profile)
+def payment_method_set_default(*, actor, method: PaymentMethod, support: bool = False) -> PaymentMethod:
+    _check(actor, method.profile, support)
     with transaction.atomic():
         BillingProfile.objects.select_for_update().get(pk=method.profile_id)
         PaymentMethod.objects.filter(profile_id=method.profile_id, is_default=True).exclude(pk=method.pk).update(
             is_default=False
         )
-        method = PaymentMethod.objects.get(pk=method.pk)
+        method = PaymentMethod.objects.filter(pk=method.pk).first()
+        if method is None:
+            raise ValidationError(_("This payment method was already removed."))
         if not method.is_default:
             method.is_default = True
             method.save(update_fields=["is_default", "updated"])
@@ -231,11 +238,13 @@ def removal_blocker(method: PaymentMethod) -> str | None:
     return None
 
 
-def payment_method_remove(*, actor, method: PaymentMethod) -> None:
-    _check(actor, method.profile)
+def payment_method_remove(*, actor, method: PaymentMethod, support: bool = False) -> None:
+    _check(actor, method.profile, support)
     with transaction.atomic():
         BillingProfile.objects.select_for_update().get(pk=method.profile_id)
-        method = PaymentMethod.objects.get(pk=method.pk)
+        method = PaymentMethod.objects.filter(pk=method.pk).first()
+        if method is None:  # removed meanwhile (a double click, another tab)
+            raise ValidationError(_("This payment method was already removed."))
         reason = removal_blocker(method)
         if reason:
             raise ValidationError(reason)
