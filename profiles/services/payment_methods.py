@@ -8,6 +8,7 @@ from datetime import date
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_variables
 from schwifty import BIC, IBAN
 from schwifty.exceptions import SchwiftyException
 
@@ -81,6 +82,7 @@ def luhn_ok(number: str) -> bool:
     return total % 10 == 0
 
 
+@sensitive_variables("number", "digits", "cvc")
 def validate_card(*, number: str, exp_month, exp_year, cvc: str, holder: str, today: date | None = None) -> dict:
     """Return the cleaned card data or raise ValidationError with a message per field."""
     from invoicing.gateway import card_brand
@@ -135,6 +137,7 @@ def _create(profile: BillingProfile, actor, **fields) -> PaymentMethod:
     return method
 
 
+@sensitive_variables("number", "cvc", "card")
 def payment_method_add_card(*, actor, profile, number, exp_month, exp_year, cvc, holder) -> PaymentMethod:
     from invoicing.gateway import get_gateway
 
@@ -158,6 +161,7 @@ def mask_iban(iban: IBAN) -> str:
     return f"{iban.country_code}•• {str(iban.compact)[-4:]}"
 
 
+@sensitive_variables("iban", "parsed")
 def payment_method_add_bank_account(*, actor, profile, holder, iban, bic) -> PaymentMethod:
     _check(actor, profile)
     errors: dict[str, str] = {}
