@@ -100,7 +100,9 @@ def validate_card(*, number: str, exp_month, exp_year, cvc: str, holder: str, to
             year += 2000
         if not 1 <= month <= 12:
             raise ValueError
-        if (year, month) < (today.year, today.month):
+        if year < 2000:
+            errors["exp_year"] = _("Enter a valid expiry year.")
+        elif (year, month) < (today.year, today.month):
             errors["exp_month"] = _("This card has expired.")
         elif year > today.year + 20:
             errors["exp_year"] = _("Enter a valid expiry year.")
