@@ -102,11 +102,7 @@ def _owner_count_after(*, scope, excluding: RoleAssignment) -> int:
 
 
 def _lock_scope(assignment: RoleAssignment):
-    """Lock the account, then the profile: a revoke on the profile and one on its account at the
-    same time must not each count the other's owner and leave the profile without one."""
     if assignment.profile_id:
-        account_id = BillingProfile.objects.values_list("account_id", flat=True).get(pk=assignment.profile_id)
-        BillingAccount.objects.select_for_update().get(pk=account_id)
         profile = BillingProfile.objects.select_for_update().select_related("account").get(pk=assignment.profile_id)
         return profile
     return BillingAccount.objects.select_for_update().get(pk=assignment.account_id)
