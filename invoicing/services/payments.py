@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from billing_admin.core import activity
 from billing_admin.core.money import format_money, round_money, to_decimal
 from billing_admin.core.permissions import Action, has_action
-from invoicing.gateway import get_gateway
+from invoicing.gateway import ChargeResult, get_gateway
 from invoicing.models import Invoice, Payment
 from profiles.models import PaymentMethod, Role, RoleAssignment
 
@@ -35,6 +35,23 @@ def _mark_paid(invoice: Invoice, actor) -> None:
     invoice.paid_at = timezone.now()
     invoice.save(update_fields=["status", "paid_at", "updated"])
     activity.record(actor=actor, verb="invoice.paid", target=invoice, changes={"status": ["due", "paid"]})
+
+
+def _charge(payment_method: PaymentMethod, invoice: Invoice, key: str) -> ChargeResult:
+    """Ask the processor; a processor that fails to answer (timeout, connection error, a bug in its
+    client) is a transient failure, stored like any other outcome, never a lost attempt."""
+    gateway = get_gateway()
+    try:
+        if payment_method.kind == PaymentMethod.Kind.CARD:
+            return gateway.charge(token=payment_method.gateway_token, amount=invoice.amount_due,
+                                  currency=invoice.currency, idempotency_key=key)
+        return gateway.debit(mandate=f"{payment_method.pk}", amount=invoice.amount_due,
+                             currency=invoice.currency, idempotency_key=key)
+    except Exception as exc:  # noqa: BLE001 - any processor error is an outcome to store and explain
+        # The exception's text is not logged: a processor's client may quote what it was sent.
+        log.warning("payment processor error for invoice %s: %s", invoice.number, type(exc).__name__)
+        # Stored like the processors' own reasons (which are not translated either).
+        return ChargeResult("failed_transient", "", "The card processor did not answer; try again later.")
 
 
 def invoice_pay(*, actor, invoice: Invoice, payment_method: PaymentMethod, idempotency_key: str) -> Payment:
@@ -64,13 +81,7 @@ def invoice_pay(*, actor, invoice: Invoice, payment_method: PaymentMethod, idemp
             raise ValidationError(_("This invoice is void and cannot be paid."))
         if invoice.amount_due <= 0:
             raise ValidationError(_("Nothing is due on this invoice."))
-        gateway = get_gateway()
-        if payment_method.kind == PaymentMethod.Kind.CARD:
-            result = gateway.charge(token=payment_method.gateway_token, amount=invoice.amount_due,
-                                    currency=invoice.currency, idempotency_key=key)
-        else:
-            result = gateway.debit(mandate=f"{payment_method.pk}", amount=invoice.amount_due,
-                                   currency=invoice.currency, idempotency_key=key)
+        result = _charge(payment_method, invoice, key)
         status = {"succeeded": Payment.Status.SUCCEEDED, "declined": Payment.Status.DECLINED}.get(
             result.status, Payment.Status.FAILED)
         payment = Payment.objects.create(

@@ -188,3 +188,26 @@ def test_autocharge_gives_up_after_its_retries_and_tells_the_billing_people_once
     (notice,) = mailoutbox
     assert notice.to == [owner.email] and invoice.number in notice.subject
     assert "did not answer" in notice.body
+
+
+class ProcessorRaises(SandboxGateway):
+    def charge(self, **kwargs):
+        raise ConnectionError("connection reset by peer")
+
+
+def test_a_processor_error_is_stored_as_an_attempt_and_explained_on_the_page(client, settings, caplog):
+    settings.PAYMENT_GATEWAY = "invoicing.tests.test_payments.ProcessorRaises"
+    profile = BillingProfileFactory()
+    manager = UserFactory()
+    grant(manager, Role.INVOICE_MANAGER, profile)
+    client.force_login(manager)
+    invoice, method = issue(profile), card(profile)
+    url = reverse("invoicing:invoice-pay", args=[profile.pk, invoice.pk])
+    response = client.post(url, {"payment_method": method.pk, "idempotency_key": "k-down"}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    assert "did not answer" in response.text and "still due" in response.text
+    (attempt,) = invoice.payments.all()
+    assert attempt.status == "failed" and attempt.idempotency_key == "k-down"
+    invoice.refresh_from_db()
+    assert invoice.status == "due"
+    assert "ConnectionError" in caplog.text and invoice.number in caplog.text
