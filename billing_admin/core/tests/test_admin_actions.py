@@ -99,3 +99,21 @@ def test_support_removes_and_defaults_payment_methods_through_the_services(staff
                           follow=True)
     assert "only payment method" in response.text and "deleted successfully" not in response.text
     assert PaymentMethod.objects.filter(pk=default.pk, is_default=True).exists()
+
+
+def test_deleting_a_person_in_the_admin_cannot_remove_the_last_owner(staff):
+    from django.contrib.auth import get_user_model
+
+    from profiles.models import ActivityEvent
+
+    profile = BillingProfileFactory()
+    only_owner, reader = UserFactory(), UserFactory()
+    grant(only_owner, Role.OWNER, profile)
+    grant(reader, Role.READER, profile)
+    response = staff.post(reverse("admin:core_user_delete", args=[only_owner.pk]), {"post": "yes"}, follow=True)
+    assert "last owner" in response.text and "deleted successfully" not in response.text
+    assert get_user_model().objects.filter(pk=only_owner.pk).exists()
+    assert RoleAssignment.objects.filter(user=only_owner, role=Role.OWNER).exists()
+    staff.post(reverse("admin:core_user_delete", args=[reader.pk]), {"post": "yes"})
+    assert not get_user_model().objects.filter(pk=reader.pk).exists()
+    assert ActivityEvent.objects.filter(verb="role.revoked", changes__user=reader.email).exists()
