@@ -130,16 +130,21 @@ def payment_record_transfer(*, actor, invoice: Invoice, amount, reference: str) 
 
 
 def invoice_autocharge(*, invoice_id: int) -> Payment | None:
-    """Charge the profile's default card for a newly issued invoice (key: one per invoice)."""
+    """Charge the profile's default card (or debit its default bank account, as the invoice says it
+    will) for a newly issued invoice (key: one per attempt)."""
     invoice = Invoice.objects.select_related("profile").get(pk=invoice_id)
     if not invoice.is_open or invoice.amount_due <= 0:
         return None
-    method = invoice.profile.payment_methods.filter(is_default=True, kind=PaymentMethod.Kind.CARD).first()
+    method = invoice.profile.payment_methods.filter(
+        is_default=True, kind__in=[PaymentMethod.Kind.CARD, PaymentMethod.Kind.BANK_ACCOUNT]).first()
     if method is None:
         return None
     attempt = Payment.objects.filter(invoice=invoice, idempotency_key__startswith=f"autocharge-{invoice.pk}-").count()
-    return invoice_pay(actor=None, invoice=invoice, payment_method=method,
-                       idempotency_key=f"autocharge-{invoice.pk}-{attempt + 1}")
+    try:
+        return invoice_pay(actor=None, invoice=invoice, payment_method=method,
+                           idempotency_key=f"autocharge-{invoice.pk}-{attempt + 1}")
+    except ValidationError:
+        return None  # paid (or voided) by someone else meanwhile: nothing to charge
 
 
 def billing_contacts(profile) -> list[str]:

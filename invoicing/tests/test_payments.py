@@ -211,3 +211,33 @@ def test_a_processor_error_is_stored_as_an_attempt_and_explained_on_the_page(cli
     invoice.refresh_from_db()
     assert invoice.status == "due"
     assert "ConnectionError" in caplog.text and invoice.number in caplog.text
+
+
+def test_an_invoice_for_a_default_bank_account_is_debited_as_it_says(mailoutbox):
+    from profiles.services.payment_methods import payment_method_add_bank_account
+
+    profile = BillingProfileFactory()
+    payment_method_add_bank_account(actor=None, profile=profile, holder="Pat", iban="NL91ABNA0417164300", bic="")
+    invoice = issue(profile)
+    assert "will be debited from bank account NL•• 4300" in invoice.payment_instructions
+    invoice_autocharge_task.delay(invoice.pk)
+    invoice.refresh_from_db()
+    assert invoice.status == "paid"
+    assert list(invoice.payments.values_list("status", "method_label")) == [("succeeded", "Bank account NL•• 4300")]
+
+
+def test_autocharge_of_an_invoice_paid_meanwhile_charges_nothing(monkeypatch):
+    from invoicing.services import payments
+
+    profile = BillingProfileFactory()
+    method = card(profile)
+    invoice = issue(profile)
+    real_pay = payments.invoice_pay
+
+    def someone_pays_first(**kwargs):  # a person pays in the page between the task's check and its charge
+        real_pay(actor=None, invoice=invoice, payment_method=method, idempotency_key="by-hand")
+        return real_pay(**kwargs)
+
+    monkeypatch.setattr(payments, "invoice_pay", someone_pays_first)
+    assert payments.invoice_autocharge(invoice_id=invoice.pk) is None
+    assert list(invoice.payments.values_list("idempotency_key", flat=True)) == ["by-hand"]
