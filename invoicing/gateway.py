@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.utils.module_loading import import_string
+from django.views.decorators.debug import sensitive_variables
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,7 @@ class SandboxGateway(Gateway):
     def _mac(self, value: str) -> str:
         return hmac.new(settings.SECRET_KEY.encode(), value.encode(), hashlib.sha256).hexdigest()[:24]
 
+    @sensitive_variables("number", "cvc")
     def tokenize(self, *, number, exp_month, exp_year, cvc, holder):
         outcome = self.OUTCOMES.get(number, "ok")
         token = f"tok_sandbox_{outcome}_{self._mac(f'{number}|{exp_month}|{exp_year}')}"

@@ -129,7 +129,8 @@ def _after_issue(invoice_id: int) -> None:
         return  # run_billing drives the steps itself, in-process
     billing_tasks.render_invoice_pdf_task.delay(invoice_id)
     invoice = Invoice.objects.select_related("profile").get(pk=invoice_id)
-    if invoice.profile.payment_methods.filter(is_default=True, kind=PaymentMethod.Kind.CARD).exists():
+    if invoice.profile.payment_methods.filter(
+            is_default=True, kind__in=[PaymentMethod.Kind.CARD, PaymentMethod.Kind.BANK_ACCOUNT]).exists():
         payment_tasks.invoice_autocharge_task.delay(invoice_id)
 
 

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from billing_admin.core import activity
 from billing_admin.core.money import format_money, round_money, to_decimal
 from billing_admin.core.permissions import Action, has_action
-from invoicing.gateway import get_gateway
+from invoicing.gateway import ChargeResult, get_gateway
 from invoicing.models import Invoice, Payment
 from profiles.models import PaymentMethod, Role, RoleAssignment
 
@@ -35,6 +35,23 @@ def _mark_paid(invoice: Invoice, actor) -> None:
     invoice.paid_at = timezone.now()
     invoice.save(update_fields=["status", "paid_at", "updated"])
     activity.record(actor=actor, verb="invoice.paid", target=invoice, changes={"status": ["due", "paid"]})
+
+
+def _charge(payment_method: PaymentMethod, invoice: Invoice, key: str) -> ChargeResult:
+    """Ask the processor; a processor that fails to answer (timeout, connection error, a bug in its
+    client) is a transient failure, stored like any other outcome, never a lost attempt."""
+    gateway = get_gateway()
+    try:
+        if payment_method.kind == PaymentMethod.Kind.CARD:
+            return gateway.charge(token=payment_method.gateway_token, amount=invoice.amount_due,
+                                  currency=invoice.currency, idempotency_key=key)
+        return gateway.debit(mandate=f"{payment_method.pk}", amount=invoice.amount_due,
+                             currency=invoice.currency, idempotency_key=key)
+    except Exception as exc:  # noqa: BLE001 - any processor error is an outcome to store and explain
+        # The exception's text is not logged: a processor's client may quote what it was sent.
+        log.warning("payment processor error for invoice %s: %s", invoice.number, type(exc).__name__)
+        # Stored like the processors' own reasons (which are not translated either).
+        return ChargeResult("failed_transient", "", "The card processor did not answer; try again later.")
 
 
 def invoice_pay(*, actor, invoice: Invoice, payment_method: PaymentMethod, idempotency_key: str) -> Payment:
@@ -53,6 +70,10 @@ def invoice_pay(*, actor, invoice: Invoice, payment_method: PaymentMethod, idemp
         invoice = Invoice.objects.select_for_update().select_related("profile").get(pk=invoice.pk)
         earlier = Payment.objects.filter(idempotency_key=key).first()
         if earlier is not None:
+            if earlier.invoice_id != invoice.pk:
+                # A key belongs to one payment attempt of one invoice: never answer with another
+                # invoice's payment (another profile's, perhaps).
+                raise ValidationError(_("This payment form has expired. Reload the page and try again."))
             return earlier  # a double click or a retried request: the same answer, no second charge
         if invoice.status == Invoice.Status.PAID:
             raise ValidationError(_("This invoice is already paid."))
@@ -60,13 +81,7 @@ def invoice_pay(*, actor, invoice: Invoice, payment_method: PaymentMethod, idemp
             raise ValidationError(_("This invoice is void and cannot be paid."))
         if invoice.amount_due <= 0:
             raise ValidationError(_("Nothing is due on this invoice."))
-        gateway = get_gateway()
-        if payment_method.kind == PaymentMethod.Kind.CARD:
-            result = gateway.charge(token=payment_method.gateway_token, amount=invoice.amount_due,
-                                    currency=invoice.currency, idempotency_key=key)
-        else:
-            result = gateway.debit(mandate=f"{payment_method.pk}", amount=invoice.amount_due,
-                                   currency=invoice.currency, idempotency_key=key)
+        result = _charge(payment_method, invoice, key)
         status = {"succeeded": Payment.Status.SUCCEEDED, "declined": Payment.Status.DECLINED}.get(
             result.status, Payment.Status.FAILED)
         payment = Payment.objects.create(
@@ -115,16 +130,21 @@ def payment_record_transfer(*, actor, invoice: Invoice, amount, reference: str) 
 
 
 def invoice_autocharge(*, invoice_id: int) -> Payment | None:
-    """Charge the profile's default card for a newly issued invoice (key: one per invoice)."""
+    """Charge the profile's default card (or debit its default bank account, as the invoice says it
+    will) for a newly issued invoice (key: one per attempt)."""
     invoice = Invoice.objects.select_related("profile").get(pk=invoice_id)
     if not invoice.is_open or invoice.amount_due <= 0:
         return None
-    method = invoice.profile.payment_methods.filter(is_default=True, kind=PaymentMethod.Kind.CARD).first()
+    method = invoice.profile.payment_methods.filter(
+        is_default=True, kind__in=[PaymentMethod.Kind.CARD, PaymentMethod.Kind.BANK_ACCOUNT]).first()
     if method is None:
         return None
     attempt = Payment.objects.filter(invoice=invoice, idempotency_key__startswith=f"autocharge-{invoice.pk}-").count()
-    return invoice_pay(actor=None, invoice=invoice, payment_method=method,
-                       idempotency_key=f"autocharge-{invoice.pk}-{attempt + 1}")
+    try:
+        return invoice_pay(actor=None, invoice=invoice, payment_method=method,
+                           idempotency_key=f"autocharge-{invoice.pk}-{attempt + 1}")
+    except ValidationError:
+        return None  # paid (or voided) by someone else meanwhile: nothing to charge
 
 
 def billing_contacts(profile) -> list[str]:

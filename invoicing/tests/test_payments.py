@@ -188,3 +188,56 @@ def test_autocharge_gives_up_after_its_retries_and_tells_the_billing_people_once
     (notice,) = mailoutbox
     assert notice.to == [owner.email] and invoice.number in notice.subject
     assert "did not answer" in notice.body
+
+
+class ProcessorRaises(SandboxGateway):
+    def charge(self, **kwargs):
+        raise ConnectionError("connection reset by peer")
+
+
+def test_a_processor_error_is_stored_as_an_attempt_and_explained_on_the_page(client, settings, caplog):
+    settings.PAYMENT_GATEWAY = "invoicing.tests.test_payments.ProcessorRaises"
+    profile = BillingProfileFactory()
+    manager = UserFactory()
+    grant(manager, Role.INVOICE_MANAGER, profile)
+    client.force_login(manager)
+    invoice, method = issue(profile), card(profile)
+    url = reverse("invoicing:invoice-pay", args=[profile.pk, invoice.pk])
+    response = client.post(url, {"payment_method": method.pk, "idempotency_key": "k-down"}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    assert "did not answer" in response.text and "still due" in response.text
+    (attempt,) = invoice.payments.all()
+    assert attempt.status == "failed" and attempt.idempotency_key == "k-down"
+    invoice.refresh_from_db()
+    assert invoice.status == "due"
+    assert "ConnectionError" in caplog.text and invoice.number in caplog.text
+
+
+def test_an_invoice_for_a_default_bank_account_is_debited_as_it_says(mailoutbox):
+    from profiles.services.payment_methods import payment_method_add_bank_account
+
+    profile = BillingProfileFactory()
+    payment_method_add_bank_account(actor=None, profile=profile, holder="Pat", iban="NL91ABNA0417164300", bic="")
+    invoice = issue(profile)
+    assert "will be debited from bank account NL•• 4300" in invoice.payment_instructions
+    invoice_autocharge_task.delay(invoice.pk)
+    invoice.refresh_from_db()
+    assert invoice.status == "paid"
+    assert list(invoice.payments.values_list("status", "method_label")) == [("succeeded", "Bank account NL•• 4300")]
+
+
+def test_autocharge_of_an_invoice_paid_meanwhile_charges_nothing(monkeypatch):
+    from invoicing.services import payments
+
+    profile = BillingProfileFactory()
+    method = card(profile)
+    invoice = issue(profile)
+    real_pay = payments.invoice_pay
+
+    def someone_pays_first(**kwargs):  # a person pays in the page between the task's check and its charge
+        real_pay(actor=None, invoice=invoice, payment_method=method, idempotency_key="by-hand")
+        return real_pay(**kwargs)
+
+    monkeypatch.setattr(payments, "invoice_pay", someone_pays_first)
+    assert payments.invoice_autocharge(invoice_id=invoice.pk) is None
+    assert list(invoice.payments.values_list("idempotency_key", flat=True)) == ["by-hand"]

@@ -18,8 +18,8 @@ class RoleAssignmentForm(forms.ModelForm):
 class RoleAssignmentAdmin(admin.ModelAdmin):
     """Support grants, changes and revokes roles here through the same services as the pages.
 
-    Staff act as the system (``actor=None`` for the permission check) because the Django admin is
-    theirs; the activity log still names them.
+    Staff act with ``support=True``: the Django admin is theirs (it checked their model
+    permissions), so no object permission is asked; the grant and the activity log name them.
     """
 
     list_display = ("user", "role", "profile", "account", "granted_by", "granted_at")
@@ -37,14 +37,12 @@ class RoleAssignmentAdmin(admin.ModelAdmin):
 
         try:
             if change:
-                role_change(actor=None, assignment=RoleAssignment.objects.get(pk=obj.pk),
-                            role=form.cleaned_data["role"])
+                role_change(actor=request.user, assignment=RoleAssignment.objects.get(pk=obj.pk),
+                            role=form.cleaned_data["role"], support=True)
             else:
                 data = form.cleaned_data
-                saved = role_grant(actor=None, user_email=data["user"].email, role=data["role"],
-                                   profile=data.get("profile"), account=data.get("account"))
-                saved.granted_by = request.user
-                saved.save(update_fields=["granted_by"])
+                saved = role_grant(actor=request.user, user_email=data["user"].email, role=data["role"],
+                                   profile=data.get("profile"), account=data.get("account"), support=True)
                 obj.pk, obj.granted_at = saved.pk, saved.granted_at
         except (ValidationError, PermissionDenied, ValueError) as exc:
             obj.pk = None if not change else obj.pk
@@ -65,9 +63,15 @@ class RoleAssignmentAdmin(admin.ModelAdmin):
         from profiles.services.roles import role_revoke
 
         try:
-            role_revoke(actor=None, assignment=obj)
-        except ValidationError as exc:
-            self.message_user(request, " ".join(exc.messages), messages.ERROR)
+            role_revoke(actor=request.user, assignment=obj, support=True)
+        except (ValidationError, PermissionDenied) as exc:
+            request._delete_refused = True
+            self.message_user(request, " ".join(getattr(exc, "messages", [str(exc)])), messages.ERROR)
+
+    def response_delete(self, request, obj_display, obj_id):
+        if getattr(request, "_delete_refused", False):  # not "deleted successfully": it was not
+            return redirect("admin:profiles_roleassignment_change", obj_id)
+        return super().response_delete(request, obj_display, obj_id)
 
     def delete_queryset(self, request, queryset):
         for obj in queryset:

@@ -16,7 +16,8 @@ class CardForm(forms.Form):
                              widget=NoEchoTextInput(attrs={"autocomplete": "cc-number", "inputmode": "numeric"}))
     exp_month = forms.IntegerField(label=_("Expiry month"), min_value=1, max_value=12,
                                    widget=forms.NumberInput(attrs={"autocomplete": "cc-exp-month"}))
-    exp_year = forms.IntegerField(label=_("Expiry year"), min_value=2000, max_value=2100,
+    # Two digits as printed on the card (28) or four (2028); the service says what is wrong with it.
+    exp_year = forms.IntegerField(label=_("Expiry year"), min_value=0, max_value=9999,
                                   widget=forms.NumberInput(attrs={"autocomplete": "cc-exp-year"}))
     cvc = forms.CharField(label=_("Security code (CVC)"), max_length=4,
                           widget=forms.PasswordInput(attrs={"autocomplete": "cc-csc", "inputmode": "numeric"}))

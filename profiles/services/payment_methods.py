@@ -8,6 +8,7 @@ from datetime import date
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_variables
 from schwifty import BIC, IBAN
 from schwifty.exceptions import SchwiftyException
 
@@ -59,7 +60,12 @@ SEPA_COUNTRIES = frozenset(
 )
 
 
-def _check(actor, profile) -> None:
+def _check(actor, profile, support: bool = False) -> None:
+    """actor None = the system. ``support=True``: a support engineer in the Django admin."""
+    if actor is not None and support:
+        if not (actor.is_active and actor.is_staff):
+            raise PermissionDenied(_("Only support engineers may change payment methods in the admin."))
+        return
     if actor is not None and not has_action(actor, Action.MANAGE_PAYMENT_METHODS, profile):
         raise PermissionDenied(_("You may not manage payment methods of this billing profile."))
 
@@ -76,6 +82,7 @@ def luhn_ok(number: str) -> bool:
     return total % 10 == 0
 
 
+@sensitive_variables("number", "digits", "cvc")
 def validate_card(*, number: str, exp_month, exp_year, cvc: str, holder: str, today: date | None = None) -> dict:
     """Return the cleaned card data or raise ValidationError with a message per field."""
     from invoicing.gateway import card_brand
@@ -93,7 +100,9 @@ def validate_card(*, number: str, exp_month, exp_year, cvc: str, holder: str, to
             year += 2000
         if not 1 <= month <= 12:
             raise ValueError
-        if (year, month) < (today.year, today.month):
+        if year < 2000:
+            errors["exp_year"] = _("Enter a valid expiry year.")
+        elif (year, month) < (today.year, today.month):
             errors["exp_month"] = _("This card has expired.")
         elif year > today.year + 20:
             errors["exp_year"] = _("Enter a valid expiry year.")
@@ -130,6 +139,7 @@ def _create(profile: BillingProfile, actor, **fields) -> PaymentMethod:
     return method
 
 
+@sensitive_variables("number", "cvc", "card")
 def payment_method_add_card(*, actor, profile, number, exp_month, exp_year, cvc, holder) -> PaymentMethod:
     from invoicing.gateway import get_gateway
 
@@ -153,6 +163,7 @@ def mask_iban(iban: IBAN) -> str:
     return f"{iban.country_code}•• {str(iban.compact)[-4:]}"
 
 
+@sensitive_variables("iban", "parsed")
 def payment_method_add_bank_account(*, actor, profile, holder, iban, bic) -> PaymentMethod:
     _check(actor, profile)
     errors: dict[str, str] = {}
@@ -198,14 +209,16 @@ def payment_method_add_wire_transfer(*, actor, profile) -> PaymentMethod:
     return _create(profile, actor, kind=PaymentMethod.Kind.WIRE_TRANSFER)
 
 
-def payment_method_set_default(*, actor, method: PaymentMethod) -> PaymentMethod:
-    _check(actor, method.profile)
+def payment_method_set_default(*, actor, method: PaymentMethod, support: bool = False) -> PaymentMethod:
+    _check(actor, method.profile, support)
     with transaction.atomic():
         BillingProfile.objects.select_for_update().get(pk=method.profile_id)
         PaymentMethod.objects.filter(profile_id=method.profile_id, is_default=True).exclude(pk=method.pk).update(
             is_default=False
         )
-        method = PaymentMethod.objects.get(pk=method.pk)
+        method = PaymentMethod.objects.filter(pk=method.pk).first()
+        if method is None:
+            raise ValidationError(_("This payment method was already removed."))
         if not method.is_default:
             method.is_default = True
             method.save(update_fields=["is_default", "updated"])
@@ -231,11 +244,13 @@ def removal_blocker(method: PaymentMethod) -> str | None:
     return None
 
 
-def payment_method_remove(*, actor, method: PaymentMethod) -> None:
-    _check(actor, method.profile)
+def payment_method_remove(*, actor, method: PaymentMethod, support: bool = False) -> None:
+    _check(actor, method.profile, support)
     with transaction.atomic():
         BillingProfile.objects.select_for_update().get(pk=method.profile_id)
-        method = PaymentMethod.objects.get(pk=method.pk)
+        method = PaymentMethod.objects.filter(pk=method.pk).first()
+        if method is None:  # removed meanwhile (a double click, another tab)
+            raise ValidationError(_("This payment method was already removed."))
         reason = removal_blocker(method)
         if reason:
             raise ValidationError(reason)

@@ -22,9 +22,17 @@ def _sync_guardian(*, user, scope, old_role: str | None, new_role: str | None) -
         assign_perm(perm, user, scope)
 
 
-def _check_may_manage(actor, *, profile=None, account=None) -> None:
-    """actor None = the system (a task, seed data, a purchase) and is always allowed."""
+def _check_may_manage(actor, *, profile=None, account=None, support: bool = False) -> None:
+    """actor None = the system (a task, seed data, a purchase) and is always allowed.
+
+    ``support=True``: a support engineer in the Django admin, whose access the admin checked
+    (staff with the model permission); the grant and the log name them.
+    """
     if actor is None:
+        return
+    if support:
+        if not (actor.is_active and actor.is_staff):
+            raise PermissionDenied(_("Only support engineers may manage roles in the admin."))
         return
     if profile is not None and not has_action(actor, Action.MANAGE_ROLES, profile):
         raise PermissionDenied(_("You may not manage roles on this billing profile."))
@@ -39,6 +47,7 @@ def role_grant(
     role: str,
     profile: BillingProfile | None = None,
     account: BillingAccount | None = None,
+    support: bool = False,
 ) -> RoleAssignment:
     """Grant ``role`` on a profile or an account to the existing user with ``user_email``."""
     if (profile is None) == (account is None):
@@ -46,7 +55,7 @@ def role_grant(
     allowed = PROFILE_ROLES if profile is not None else ACCOUNT_ROLES
     if role not in [r.value for r in allowed]:
         raise ValidationError({"role": _("This role cannot be granted here.")})
-    _check_may_manage(actor, profile=profile, account=account)
+    _check_may_manage(actor, profile=profile, account=account, support=support)
     User = get_user_model()
     email = (user_email or "").strip()
     try:
@@ -123,17 +132,17 @@ def _refuse_if_last_owner(assignment: RoleAssignment, scope) -> None:
                                    % {"name": orphans[0]}})
 
 
-def _check_may_manage_assignment(actor, assignment: RoleAssignment) -> None:
+def _check_may_manage_assignment(actor, assignment: RoleAssignment, support: bool = False) -> None:
     _check_may_manage(actor, profile=assignment.profile if assignment.profile_id else None,
-                      account=assignment.account if assignment.account_id else None)
+                      account=assignment.account if assignment.account_id else None, support=support)
 
 
-def role_change(*, actor, assignment: RoleAssignment, role: str) -> RoleAssignment:
+def role_change(*, actor, assignment: RoleAssignment, role: str, support: bool = False) -> RoleAssignment:
     """Change the role of an existing grant; the last owner cannot be demoted."""
     allowed = PROFILE_ROLES if assignment.profile_id else ACCOUNT_ROLES
     if role not in [r.value for r in allowed]:
         raise ValidationError({"role": _("This role cannot be granted here.")})
-    _check_may_manage_assignment(actor, assignment)
+    _check_may_manage_assignment(actor, assignment, support)
     with transaction.atomic():
         scope = _lock_scope(assignment)
         assignment = RoleAssignment.objects.select_for_update().select_related("user").get(pk=assignment.pk)
@@ -150,9 +159,9 @@ def role_change(*, actor, assignment: RoleAssignment, role: str) -> RoleAssignme
     return assignment
 
 
-def role_revoke(*, actor, assignment: RoleAssignment) -> None:
+def role_revoke(*, actor, assignment: RoleAssignment, support: bool = False) -> None:
     """Remove a grant; the last owner cannot be removed."""
-    _check_may_manage_assignment(actor, assignment)
+    _check_may_manage_assignment(actor, assignment, support)
     with transaction.atomic():
         scope = _lock_scope(assignment)
         assignment = RoleAssignment.objects.select_for_update().select_related("user").get(pk=assignment.pk)

@@ -81,8 +81,12 @@ def payment_method_add(request, profile, kind: str):
 @require_POST
 @object_action_required(Action.MANAGE_PAYMENT_METHODS, profile_loader)
 def payment_method_default(request, profile, method_id: int):
-    method = pm_services.payment_method_set_default(actor=request.user, method=_method(profile, method_id))
-    messages.success(request, _("%(label)s is now the default payment method.") % {"label": method.label})
+    try:
+        method = pm_services.payment_method_set_default(actor=request.user, method=_method(profile, method_id))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("%(label)s is now the default payment method.") % {"label": method.label})
     return after_success(request, url=_tab_url(profile), event="paymentMethodsChanged",
                          render=lambda: render_page_or_partial(request, TEMPLATE, methods_context(request, profile)))
 

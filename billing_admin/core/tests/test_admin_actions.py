@@ -91,3 +91,72 @@ def test_support_voids_an_invoice_from_the_admin(staff):
     assert "void_invoices" in changelist.text
     staff.post(reverse("admin:invoicing_invoice_void") + f"?ids={invoice.pk}", {"reason": "Wrong PO"})
     assert Invoice.objects.get(pk=invoice.pk).status == "void"
+
+
+def test_support_role_changes_name_the_support_engineer_in_the_grant_and_the_log(staff):
+    from profiles.models import ActivityEvent
+
+    profile, pat = BillingProfileFactory(), UserFactory()
+    grant(UserFactory(), Role.OWNER, profile)
+    staff.post(reverse("admin:profiles_roleassignment_add"), {"user": pat.pk, "profile": profile.pk, "role": "reader"})
+    assignment = RoleAssignment.objects.get(user=pat)
+    support = staff.session["_auth_user_id"]
+    assert str(assignment.granted_by_id) == support
+    staff.post(reverse("admin:profiles_roleassignment_change", args=[assignment.pk]), {"role": "contributor"})
+    staff.post(reverse("admin:profiles_roleassignment_delete", args=[assignment.pk]), {"post": "yes"})
+    events = ActivityEvent.objects.filter(verb__startswith="role.", changes__user=pat.email).order_by("pk")
+    assert [e.verb for e in events] == ["role.granted", "role.changed", "role.revoked"]
+    assert {str(e.actor_id) for e in events} == {support}
+
+
+def test_a_refused_role_removal_in_the_admin_does_not_claim_success(staff):
+    profile, owner = BillingProfileFactory(), UserFactory()
+    only_owner = grant(owner, Role.OWNER, profile)
+    response = staff.post(reverse("admin:profiles_roleassignment_delete", args=[only_owner.pk]), {"post": "yes"},
+                          follow=True)
+    assert "last owner" in response.text and "deleted successfully" not in response.text
+
+
+def test_support_removes_and_defaults_payment_methods_through_the_services(staff):
+    from profiles.models import ActivityEvent, PaymentMethod
+    from profiles.tests.factories import CardFactory, WireTransferFactory
+
+    profile = BillingProfileFactory()
+    default = WireTransferFactory(profile=profile, is_default=True)
+    card = CardFactory(profile=profile, is_default=False)
+    changelist = reverse("admin:profiles_paymentmethod_changelist")
+    assert staff.get(reverse("admin:profiles_paymentmethod_add")).status_code == 403  # cards go through the gateway
+    # Editing the flag by hand could leave two defaults or none: it is read-only, the action uses the service.
+    staff.post(reverse("admin:profiles_paymentmethod_change", args=[card.pk]), {"is_default": "on"})
+    assert PaymentMethod.objects.get(pk=card.pk).is_default is False
+    staff.post(changelist, {"action": "make_default", "_selected_action": [card.pk]})
+    assert list(PaymentMethod.objects.filter(profile=profile, is_default=True)) == [card]
+    removed = staff.post(reverse("admin:profiles_paymentmethod_delete", args=[card.pk]), {"post": "yes"}, follow=True)
+    assert "deleted successfully" in removed.text
+    assert list(PaymentMethod.objects.filter(profile=profile, is_default=True)) == [default]  # promoted
+    assert ActivityEvent.objects.filter(verb="payment_method.removed", actor__isnull=False).count() == 1
+    purchase_record(actor=None, account=profile.account, profile=profile, items=[dict(
+        product="VM", description="VM", quantity="1", unit_price="10",
+        service_period_start=date(2026, 10, 1), service_period_end=date(2026, 10, 31))])
+    response = staff.post(reverse("admin:profiles_paymentmethod_delete", args=[default.pk]), {"post": "yes"},
+                          follow=True)
+    assert "only payment method" in response.text and "deleted successfully" not in response.text
+    assert PaymentMethod.objects.filter(pk=default.pk, is_default=True).exists()
+
+
+def test_deleting_a_person_in_the_admin_cannot_remove_the_last_owner(staff):
+    from django.contrib.auth import get_user_model
+
+    from profiles.models import ActivityEvent
+
+    profile = BillingProfileFactory()
+    only_owner, reader = UserFactory(), UserFactory()
+    grant(only_owner, Role.OWNER, profile)
+    grant(reader, Role.READER, profile)
+    response = staff.post(reverse("admin:core_user_delete", args=[only_owner.pk]), {"post": "yes"}, follow=True)
+    assert "last owner" in response.text and "deleted successfully" not in response.text
+    assert get_user_model().objects.filter(pk=only_owner.pk).exists()
+    assert RoleAssignment.objects.filter(user=only_owner, role=Role.OWNER).exists()
+    staff.post(reverse("admin:core_user_delete", args=[reader.pk]), {"post": "yes"})
+    assert not get_user_model().objects.filter(pk=reader.pk).exists()
+    assert ActivityEvent.objects.filter(verb="role.revoked", changes__user=reader.email).exists()
