@@ -80,3 +80,14 @@ def test_the_compiled_catalogue_is_in_use():
     with translation.override("nl"):
         assert translation.gettext("Billing profiles") == "Factuurprofielen"
         assert translation.gettext("Record one payment at a time.") == "Registreer één betaling tegelijk."
+
+
+@pytest.mark.django_db
+def test_the_htmx_error_toast_speaks_the_users_language(client, user):
+    """static/js/app.js shows these words when htmx gets a 403/404/5xx; they come from the page."""
+    client.force_login(user)
+    client.post("/i18n/setlang/", {"language": "nl", "next": "/billing/profiles/"})
+    page = client.get("/billing/profiles/").text
+    assert 'data-error-403="Dit mag u niet doen."' in page
+    assert 'data-error-404="Niet gevonden. Misschien is het verwijderd."' in page
+    assert 'data-error-other="Er ging iets mis. Probeer het opnieuw."' in page
