@@ -37,3 +37,11 @@ document.addEventListener("keydown", function (event) {
   event.preventDefault();
   tabs[(next + tabs.length) % tabs.length].focus();
 });
+// The language switch returns to the page being shown: after htmx pushed a tab's URL, the
+// server-rendered "next" still names the page first loaded.
+document.addEventListener("submit", function (event) {
+  var next = event.target.querySelector && event.target.querySelector('input[name="next"]');
+  if (next && event.target.matches("form.lang")) {
+    next.value = window.location.pathname + window.location.search;
+  }
+});

@@ -136,3 +136,13 @@ def test_arrow_keys_move_between_tabs(page, login, demo):
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(rf"/billing/profiles/{demo.pk}/$"))
 
+
+
+def test_switching_language_after_a_tab_click_stays_on_that_tab(page, login, demo):
+    open_profile(page, login, "reader@example.com", demo)
+    page.get_by_role("tab", name="Invoices").click()
+    page.wait_for_url(re.compile(r"/invoices/$"))
+    page.get_by_label("Language").select_option("nl")
+    page.get_by_role("button", name="Switch").click()
+    expect(page.get_by_role("tab", name="Facturen")).to_have_attribute("aria-selected", "true")
+    assert page.url.endswith(f"/billing/profiles/{demo.pk}/invoices/")
