@@ -99,6 +99,10 @@ def test_create_profile_currency_from_the_account_and_creator_becomes_owner(clie
     assert "Create billing profile" in client.get(reverse("profiles:profile-list")).text
     form = client.get(reverse("profiles:profile-create"), {"account": account.pk}, HTTP_HX_REQUEST="true")
     assert "JPY" in form.text
+    other = BillingAccountFactory(country="CH", name="Zurich AG")
+    grant(creator, Role.ACCOUNT_CONTRIBUTOR, other)
+    page = client.get(reverse("profiles:profile-create")).text  # without JavaScript: the currency is in the choice
+    assert f'<option value="{other.pk}">Zurich AG (CHF)</option>' in page
     bad = client.post(reverse("profiles:profile-create"), {"account": account.pk, "name": ""})
     assert bad.status_code == 200 and "This field is required." in bad.text
     assert not BillingProfile.objects.exists()
