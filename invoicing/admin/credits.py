@@ -31,6 +31,9 @@ class CreditTransactionInline(admin.TabularInline):
     def has_add_permission(self, request, obj=None):
         return False
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("invoice")
+
 
 @admin.register(CreditLot)
 class CreditLotAdmin(ServiceAddAdminMixin, admin.ModelAdmin):

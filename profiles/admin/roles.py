@@ -89,6 +89,10 @@ class RoleAssignmentInline(admin.TabularInline):
     def has_add_permission(self, request, obj=None):
         return False
 
+    def get_queryset(self, request):
+        # Each row shows its user and who granted it, and links by __str__ (user, role, scope).
+        return super().get_queryset(request).select_related("user", "granted_by", "profile", "account")
+
 
 class ActivityInline(admin.TabularInline):
     model = ActivityEvent

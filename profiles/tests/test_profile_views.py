@@ -99,6 +99,10 @@ def test_create_profile_currency_from_the_account_and_creator_becomes_owner(clie
     assert "Create billing profile" in client.get(reverse("profiles:profile-list")).text
     form = client.get(reverse("profiles:profile-create"), {"account": account.pk}, HTTP_HX_REQUEST="true")
     assert "JPY" in form.text
+    other = BillingAccountFactory(country="CH", name="Zurich AG")
+    grant(creator, Role.ACCOUNT_CONTRIBUTOR, other)
+    page = client.get(reverse("profiles:profile-create")).text  # without JavaScript: the currency is in the choice
+    assert f'<option value="{other.pk}">Zurich AG (CHF)</option>' in page
     bad = client.post(reverse("profiles:profile-create"), {"account": account.pk, "name": ""})
     assert bad.status_code == 200 and "This field is required." in bad.text
     assert not BillingProfile.objects.exists()
@@ -172,3 +176,123 @@ def test_the_language_switch_works_signed_out_and_speaks_dutch(client):
     assert response.status_code == 302
     page = client.get("/accounts/login/")
     assert "Inloggen" in page.text and 'lang="nl"' in page.text
+
+
+def _issue_invoice(profile):
+    from invoicing.services.invoices import billing_period, invoice_generate
+
+    purchase_record(actor=None, account=profile.account, profile=profile, items=[dict(
+        product="VM", description="VM", quantity="1", unit_price="10",
+        service_period_start=date(2026, 10, 1), service_period_end=date(2026, 10, 31))])
+    start, end = billing_period(date(2026, 11, 1))
+    return invoice_generate(profile_id=profile.pk, period_start=start, period_end=end, issue_date=date(2026, 11, 1))
+
+
+def test_disable_is_refused_saying_why_while_an_invoice_is_unpaid(owner_client):
+    profile = owner_client.profile
+    BillingProfileFactory(account=profile.account)
+    invoice = _issue_invoice(profile)
+    assert invoice.status == "due"
+    url = reverse("profiles:profile-disable", args=[profile.pk])
+    assert "It has unpaid invoices. Pay them first." in owner_client.get(url).text
+    refused = owner_client.post(url, follow=True)
+    assert "cannot be disabled: It has unpaid invoices" in refused.text
+    profile.refresh_from_db()
+    assert profile.status == "active"
+
+
+def test_disable_is_refused_saying_why_while_credits_are_active(owner_client):
+    from invoicing.services.credits import credit_lot_add
+
+    profile = owner_client.profile
+    BillingProfileFactory(account=profile.account)
+    credit_lot_add(actor=None, profile=profile, source="promotional", amount="50", start_date=date(2026, 1, 1),
+                   expiration_date=date(2099, 1, 1))
+    url = reverse("profiles:profile-disable", args=[profile.pk])
+    page = owner_client.get(url).text
+    assert "It still has active Azure credits." in page and 'type="submit" class="danger"' not in page
+    owner_client.post(url)
+    profile.refresh_from_db()
+    assert profile.status == "active"
+
+
+def test_only_owners_see_and_may_use_disable(client):
+    profile = BillingProfileFactory()
+    BillingProfileFactory(account=profile.account)
+    contributor = UserFactory()
+    grant(contributor, Role.CONTRIBUTOR, profile)
+    client.force_login(contributor)
+    overview = client.get(reverse("profiles:profile-overview", args=[profile.pk])).text
+    assert "Disable this billing profile" not in overview
+    assert client.post(reverse("profiles:profile-disable", args=[profile.pk])).status_code == 403
+    profile.refresh_from_db()
+    assert profile.status == "active"
+
+
+def _described_by_ids_exist(html: str) -> None:
+    """Every id an input points to with aria-describedby is in the page (a screen reader reads it)."""
+    import re
+
+    ids = set(re.findall(r'\bid="([^"]+)"', html))
+    pointed = [i for value in re.findall(r'aria-describedby="([^"]+)"', html) for i in value.split()]
+    assert pointed, "no field points to its help text or error"
+    assert [i for i in pointed if i not in ids] == []
+
+
+def test_field_errors_and_help_are_announced_with_the_field(owner_client, htmx_headers):
+    url = reverse("profiles:profile-edit-po", args=[owner_client.profile.pk])
+    bad = owner_client.post(url, {"po_number": "PO<x>"}, **htmx_headers).text
+    assert 'aria-invalid="true"' in bad
+    _described_by_ids_exist(bad)
+    recipient = owner_client.post(reverse("profiles:profile-recipient-add", args=[owner_client.profile.pk]),
+                                  {"email": "not-an-address"}, **htmx_headers).text
+    assert "Enter a valid email address." in recipient and 'aria-invalid="true"' in recipient
+    _described_by_ids_exist(recipient)
+
+
+def test_create_form_errors_are_tied_to_their_fields(client):
+    account = BillingAccountFactory(country="NL")
+    creator = UserFactory()
+    grant(creator, Role.ACCOUNT_OWNER, account)
+    client.force_login(creator)
+    bad = client.post(reverse("profiles:profile-create"), {"account": "", "name": ""}).text
+    assert bad.count('aria-invalid="true"') >= 2  # the account and the name
+    _described_by_ids_exist(bad)
+    assert not BillingProfile.objects.exists()
+
+
+def test_failed_sign_in_says_so_next_to_the_fields(client):
+    UserFactory(email="pat@example.com")
+    page = client.post(reverse("login"), {"username": "pat@example.com", "password": "wrong"}).text
+    assert "did not match" in page and 'aria-invalid="true"' in page
+    _described_by_ids_exist(page)
+
+
+def test_password_reset_in_our_layout_sets_a_new_password(client, mailoutbox):
+    import re
+
+    user = UserFactory(email="pat@example.com")
+    form = client.get(reverse("password_reset"))
+    assert "Need help? Contact support" in form.text and "<title>Reset your password" in form.text
+    assert 'class="breadcrumb"' not in form.text  # signed out: no billing path
+    done = client.post(reverse("password_reset"), {"email": "PAT@example.com"}, follow=True)
+    assert "Check your e-mail" in done.text and "Need help? Contact support" in done.text
+    assert len(mailoutbox) == 1 and mailoutbox[0].to == ["pat@example.com"]
+    link = re.search(r"https?://[^/\s]+(/accounts/reset/\S+)", mailoutbox[0].body).group(1)
+    choose = client.get(link, follow=True)
+    assert "Choose a new password" in choose.text and "Need help? Contact support" in choose.text
+    mismatch = client.post(choose.redirect_chain[-1][0], {"new_password1": "Cobalt-river-8841",
+                                                          "new_password2": "Cobalt-river-8842"})
+    assert mismatch.status_code == 200 and 'aria-invalid="true"' in mismatch.text
+    user.refresh_from_db()
+    assert not user.check_password("Cobalt-river-8841")
+    complete = client.post(choose.redirect_chain[-1][0], {"new_password1": "Cobalt-river-8841",
+                                                          "new_password2": "Cobalt-river-8841"}, follow=True)
+    assert "Your password is set" in complete.text
+    user.refresh_from_db()
+    assert user.check_password("Cobalt-river-8841")
+
+
+def test_an_unknown_address_gets_the_same_answer_and_no_mail(client, mailoutbox):
+    done = client.post(reverse("password_reset"), {"email": "nobody@example.com"}, follow=True)
+    assert "Check your e-mail" in done.text and mailoutbox == []

@@ -107,3 +107,42 @@ def test_an_invoice_manager_pays_with_the_sandbox_card_and_sees_it_paid(page, lo
     invoice.refresh_from_db()
     assert invoice.status == "paid"
     screenshot("paid")
+
+
+def test_on_a_390px_phone_no_page_spills_sideways(page, login, screenshot, demo):
+    """Wide tables scroll inside their box; long e-mail addresses wrap; the page never scrolls sideways."""
+    page.set_viewport_size({"width": 390, "height": 844})
+    open_profile(page, login, "owner@example.com", demo)
+    for suffix in ("", "permissions/", "credit-balance/", "credits/", "invoices/", "payment-methods/",
+                   "edit/details/"):
+        page.goto(f"/billing/profiles/{demo.pk}/{suffix}")
+        expect(page.get_by_role("tabpanel")).to_be_visible()
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, f"/{suffix} is {width}px wide on a 390px screen"
+        screenshot(suffix.strip("/").replace("/", "-") or "overview")
+    page.goto("/billing/profiles/")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+
+def test_arrow_keys_move_between_tabs(page, login, demo):
+    open_profile(page, login, "reader@example.com", demo)
+    page.get_by_role("tab", name="Overview").focus()
+    page.keyboard.press("ArrowRight")
+    expect(page.get_by_role("tab", name="Permissions")).to_be_focused()
+    page.keyboard.press("End")
+    expect(page.get_by_role("tab", name="Payment methods")).to_be_focused()
+    page.keyboard.press("ArrowRight")
+    expect(page.get_by_role("tab", name="Overview")).to_be_focused()
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(rf"/billing/profiles/{demo.pk}/$"))
+
+
+
+def test_switching_language_after_a_tab_click_stays_on_that_tab(page, login, demo):
+    open_profile(page, login, "reader@example.com", demo)
+    page.get_by_role("tab", name="Invoices").click()
+    page.wait_for_url(re.compile(r"/invoices/$"))
+    page.get_by_label("Language").select_option("nl")
+    page.get_by_role("button", name="Switch").click()
+    expect(page.get_by_role("tab", name="Facturen")).to_have_attribute("aria-selected", "true")
+    assert page.url.endswith(f"/billing/profiles/{demo.pk}/invoices/")

@@ -64,3 +64,40 @@ def test_issued_invoices_cannot_be_edited(staff_client):
     response = staff_client.post(url, {"amount_due": "0.01", "po_number": "HACK"})
     invoice.refresh_from_db()
     assert response.status_code == 403 and invoice.po_number != "HACK"
+
+
+def _queries(client, url, django_assert_max_num_queries) -> int:
+    with django_assert_max_num_queries(40) as ctx:
+        assert client.get(url).status_code == 200
+    return len(ctx.captured_queries)
+
+
+
+def test_profile_change_form_does_not_run_a_query_per_role_row(staff_client, django_assert_max_num_queries):
+    from conftest import grant
+    from profiles.models import BillingProfile, Role, RoleAssignment
+
+    profile = BillingProfile.objects.get(name="Contoso Sales")
+    url = reverse("admin:profiles_billingprofile_change", args=[profile.pk])
+    before = _queries(staff_client, url, django_assert_max_num_queries)
+    for _ in range(8):
+        grant(UserFactory(), Role.READER, profile)
+    RoleAssignment.objects.filter(profile=profile).update(granted_by=UserFactory())
+    assert _queries(staff_client, url, django_assert_max_num_queries) == before
+
+
+def test_credit_lot_change_form_does_not_run_a_query_per_transaction(staff_client, django_assert_max_num_queries):
+    from datetime import date
+
+    from invoicing.models import CreditLot
+    from invoicing.services.credits import credit_lot_add
+    from profiles.models import BillingProfile
+
+    used = CreditLot.objects.filter(transactions__invoice__isnull=False).distinct().first()
+    assert used.transactions.filter(invoice__isnull=False).count() >= 2  # seed_demo applied it to invoices
+    fresh = credit_lot_add(actor=UserFactory(), profile=BillingProfile.objects.get(name="Contoso Sales"),
+                           source="promotional", amount="100", start_date=date(2026, 1, 1),
+                           expiration_date=date(2099, 1, 1))
+    counts = [_queries(staff_client, reverse("admin:invoicing_creditlot_change", args=[lot.pk]),
+                       django_assert_max_num_queries) for lot in (fresh, used)]
+    assert counts[0] == counts[1]
