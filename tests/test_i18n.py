@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from babel.messages.pofile import read_po
 from django.utils import translation
 
 from conftest import IN_CI
@@ -20,37 +21,23 @@ PO = ROOT / "locale" / "nl" / "LC_MESSAGES" / "django.po"
 SOURCES = ("billing_admin", "profiles", "invoicing", "templates", "manage.py")
 
 
-def _entries(po_text: str) -> list[dict]:
-    """Minimal .po reader: msgid, msgstr (first plural form) and flags of each entry."""
-    entries, current, field = [], None, None
-    for raw in po_text.splitlines() + [""]:
-        line = raw.strip()
-        if not line:
-            if current and current.get("msgid"):
-                entries.append(current)
-            current, field = None, None
-            continue
-        current = current or {"flags": "", "msgid": "", "msgstr": ""}
-        if line.startswith("#,"):
-            current["flags"] += line
-        elif line.startswith("#"):
-            continue
-        elif line.startswith(("msgid ", "msgid_plural ")):
-            field = "msgid" if line.startswith("msgid ") else None
-            if field:
-                current["msgid"] += line.split(" ", 1)[1][1:-1]
-        elif line.startswith(("msgstr ", "msgstr[0] ")):
-            field = "msgstr"
-            current["msgstr"] += line.split(" ", 1)[1][1:-1]
-        elif line.startswith("msgstr["):
-            field = None
-        elif line.startswith('"') and field:
-            current[field] += line[1:-1]
+def _entries(path: Path) -> list[dict]:
+    """msgid, msgstr (first plural form), context and fuzzy flag of each entry, read with Babel."""
+    with path.open("rb") as f:
+        catalog = read_po(f)
+    entries = []
+    for message in catalog:
+        if not message.id:
+            continue  # the header
+        msgid = message.id[0] if isinstance(message.id, tuple | list) else message.id
+        msgstr = message.string[0] if isinstance(message.string, tuple | list) else message.string
+        entries.append({"msgid": msgid, "msgstr": msgstr or "", "context": message.context,
+                        "plural": isinstance(message.id, tuple | list), "fuzzy": message.fuzzy})
     return entries
 
 
 def test_the_dutch_catalogue_has_no_fuzzy_or_empty_translation():
-    bad = [e["msgid"] for e in _entries(PO.read_text()) if "fuzzy" in e["flags"] or not e["msgstr"]]
+    bad = [e["msgid"] for e in _entries(PO) if e["fuzzy"] or not e["msgstr"]]
     assert bad == [], f"untranslated or fuzzy in {PO.name}: {bad}"
 
 
@@ -69,17 +56,24 @@ def test_every_marked_string_is_in_the_dutch_catalogue(tmp_path):
     shutil.copytree(ROOT / "locale", copy / "locale")
     subprocess.run([sys.executable, "manage.py", "makemessages", "-l", "nl", "--no-location"], cwd=copy,
                    check=True, capture_output=True, env={"PATH": "/usr/bin:/bin", "DEBUG": "true"})
-    known = {e["msgid"] for e in _entries(PO.read_text())}
-    extracted = _entries((copy / "locale" / "nl" / "LC_MESSAGES" / "django.po").read_text())
+    known = {e["msgid"] for e in _entries(PO)}
+    extracted = _entries(copy / "locale" / "nl" / "LC_MESSAGES" / "django.po")
     missing = sorted({e["msgid"] for e in extracted} - known)
-    fuzzy = sorted(e["msgid"] for e in extracted if "fuzzy" in e["flags"])
+    fuzzy = sorted(e["msgid"] for e in extracted if e["fuzzy"])
     assert (missing, fuzzy) == ([], []), "run `manage.py makemessages -l nl`, translate, then compilemessages"
 
 
-def test_the_compiled_catalogue_is_in_use():
+def test_the_compiled_catalogue_says_what_the_po_file_says():
+    """A .mo compiled before the last .po edit shows those strings in English: every entry must match."""
+    stale = []
     with translation.override("nl"):
-        assert translation.gettext("Billing profiles") == "Factuurprofielen"
-        assert translation.gettext("Record one payment at a time.") == "Registreer één betaling tegelijk."
+        for e in _entries(PO):
+            if e["plural"]:
+                continue
+            got = translation.pgettext(e["context"], e["msgid"]) if e["context"] else translation.gettext(e["msgid"])
+            if got != e["msgstr"]:
+                stale.append(e["msgid"])
+    assert stale == [], f"recompile the catalogue (manage.py compilemessages): {stale[:5]}"
 
 
 @pytest.mark.django_db
