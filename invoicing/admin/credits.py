@@ -1,7 +1,7 @@
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.shortcuts import redirect
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
@@ -89,7 +89,7 @@ class CreditLotAdmin(ServiceAddAdminMixin, admin.ModelAdmin):
 
         if not self.has_support_permission(request):
             raise PermissionDenied
-        lot = CreditLot.objects.select_related("profile").get(pk=lot_id)
+        lot = get_object_or_404(CreditLot.objects.select_related("profile"), pk=lot_id)
         form = AdjustForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:

@@ -1,7 +1,7 @@
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.shortcuts import redirect
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -114,7 +114,7 @@ class InvoiceAdmin(admin.ModelAdmin):
         from invoicing.services.payments import payment_record_transfer
 
         self._require_support(request)
-        invoice = Invoice.objects.get(pk=invoice_id)
+        invoice = get_object_or_404(Invoice, pk=invoice_id)
         form = TransferForm(request.POST or None, initial={"amount": invoice.amount_due})
         if request.method == "POST" and form.is_valid():
             try:

@@ -160,3 +160,10 @@ def test_deleting_a_person_in_the_admin_cannot_remove_the_last_owner(staff):
     staff.post(reverse("admin:core_user_delete", args=[reader.pk]), {"post": "yes"})
     assert not get_user_model().objects.filter(pk=reader.pk).exists()
     assert ActivityEvent.objects.filter(verb="role.revoked", changes__user=reader.email).exists()
+
+
+def test_admin_pages_for_an_invoice_or_credit_lot_that_is_gone_say_not_found(staff):
+    """A stale bookmark or a double-submitted form for a deleted row is a 404 page, not a server error."""
+    assert staff.get(reverse("admin:invoicing_invoice_transfer", args=[987654])).status_code == 404
+    assert staff.post(reverse("admin:invoicing_creditlot_adjust", args=[987654]),
+                      {"amount": "-5", "reason": "because"}).status_code == 404
