@@ -21,3 +21,5 @@ urlpatterns = [
     path("billing/", include("profiles.urls")),
     path("billing/", include("invoicing.urls")),
 ]
+
+handler500 = "billing_admin.core.errors.server_error"

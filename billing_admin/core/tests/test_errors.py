@@ -1,0 +1,25 @@
+import pytest
+from django.test import Client
+
+from profiles.tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize(("language", "heading"), [("en", "Something went wrong"), ("nl", "Er ging iets mis")])
+def test_a_server_error_page_names_the_configured_support_address_in_the_users_language(
+        settings, monkeypatch, language, heading):
+    settings.SUPPORT_URL = "https://help.example.com/billing"
+
+    def broken(user):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr("profiles.views.profiles.profiles_visible_to", broken)
+    client = Client(raise_request_exception=False)
+    client.force_login(UserFactory())
+    client.post("/i18n/setlang/", {"language": language, "next": "/"})
+    response = client.get("/billing/profiles/")
+    assert response.status_code == 500
+    assert heading in response.text
+    assert 'href="https://help.example.com/billing"' in response.text
+    assert "the database went away" not in response.text
