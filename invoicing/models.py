@@ -294,6 +294,24 @@ class CreditTransaction(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.amount}"
 
+    @property
+    def label(self) -> str:
+        """What the ledger row says, in the reader's language (``description`` keeps the words of the
+        moment it was written: a support engineer's adjustment reason is shown as written)."""
+        from django.utils.translation import gettext
+
+        from billing_admin.core.money import format_day
+
+        if self.kind == self.Kind.APPLIED_TO_INVOICE and self.invoice_id:
+            return gettext("Applied to invoice %(number)s") % {"number": self.invoice.number}
+        if self.kind == self.Kind.RETURNED and self.invoice_id:
+            return gettext("Returned from void invoice %(number)s") % {"number": self.invoice.number}
+        if self.kind == self.Kind.EXPIRED:
+            return gettext("Expired on %(date)s") % {"date": format_day(self.lot.expiration_date)}
+        if self.kind == self.Kind.CREDIT_ADDED:
+            return self.lot.get_source_display() + (f" · {self.lot.reference}" if self.lot.reference else "")
+        return self.description
+
 
 class Payment(models.Model):
     """Every payment attempt with its outcome; at most one succeeded payment per invoice."""

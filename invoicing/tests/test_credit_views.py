@@ -77,3 +77,23 @@ def test_balance_tab_query_count_does_not_grow_with_transactions(client, reader_
     with django_assert_max_num_queries(14):
         response = client.get(url)
     assert response.text.count("Credit added") == 42
+
+
+def test_the_ledger_speaks_the_readers_language_whoever_wrote_the_row(client, reader_with_credits):
+    """Rows written by the invoice run (in whatever language was active then) read in Dutch for a Dutch reader."""
+    from invoicing.services.charges import purchase_record
+    from invoicing.services.invoices import invoice_generate
+
+    profile = reader_with_credits
+    today = date.today()
+    purchase_record(actor=None, account=profile.account, profile=profile, items=[dict(
+        product="VM", description="VM", quantity="1", unit_price="10", service_period_start=today - timedelta(days=30),
+        service_period_end=today - timedelta(days=1))])
+    invoice = invoice_generate(profile_id=profile.pk, period_start=today - timedelta(days=30),
+                               period_end=today - timedelta(days=1), issue_date=today)
+    client.post("/i18n/setlang/", {"language": "nl", "next": "/"})
+    balance = client.get(reverse("invoicing:profile-credit-balance", args=[profile.pk]))
+    assert f"Verrekend met factuur {invoice.number}" in balance.text
+    assert "Applied to invoice" not in balance.text
+    csv = client.get(reverse("invoicing:credit-transactions-csv", args=[profile.pk])).content.decode()
+    assert f"Verrekend met factuur {invoice.number}" in csv

@@ -43,7 +43,7 @@ def profile_credits(request, profile):
 @object_action_required(Action.VIEW, profile_with_credits_loader)
 def credit_transactions_csv(request, profile):
     rows = (
-        (t.created.date().isoformat(), t.get_kind_display(), t.description, t.lot.reference,
+        (t.created.date().isoformat(), t.get_kind_display(), t.label, t.lot.reference,
          round_money(t.amount, t.lot.currency), round_money(t.balance_after, t.lot.currency), t.lot.currency,
          t.invoice.number if t.invoice else "")
         for t in credit_transactions_for(profile=profile).order_by("created", "pk")
