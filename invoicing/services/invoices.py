@@ -156,7 +156,15 @@ def invoice_void(*, actor, invoice: Invoice, reason: str) -> Invoice:
         Charge.objects.filter(invoice=invoice).update(invoice=None)
         credits_return_for_invoice(actor=actor, invoice=invoice)
         activity.record(actor=actor, verb="invoice.voided", target=invoice, changes={"reason": reason})
+        # The stored PDF must not stay a valid-looking bill: re-render it stamped VOID.
+        transaction.on_commit(lambda: _after_void(invoice.pk))
     return invoice
+
+
+def _after_void(invoice_id: int) -> None:
+    from invoicing.tasks import billing as billing_tasks
+
+    billing_tasks.render_invoice_pdf_task.delay(invoice_id, force=True)
 
 
 @dataclass

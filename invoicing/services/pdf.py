@@ -78,6 +78,7 @@ def invoice_html(invoice: Invoice) -> str:
             "d": {k: format_day(getattr(invoice, k), lang)
                   for k in ("issue_date", "due_date", "period_start", "period_end")},
             "terms_days": (invoice.due_date - invoice.issue_date).days,
+            "voided_on": format_day(invoice.voided_at.date(), lang) if invoice.voided_at else "",
             "tax_rate": format_quantity(invoice.tax_rate, lang),
         }
         return render_to_string("invoicing/invoice_pdf.html", context)

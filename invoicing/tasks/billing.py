@@ -50,10 +50,10 @@ def generate_invoice_task(profile_id: int, day: str) -> int | None:
 
 
 @shared_task(name="invoicing.render_invoice_pdf", acks_late=True)
-def render_invoice_pdf_task(invoice_id: int) -> None:
+def render_invoice_pdf_task(invoice_id: int, force: bool = False) -> None:
     from invoicing.services.pdf import invoice_render_pdf
 
-    invoice = invoice_render_pdf(invoice_id=invoice_id)
+    invoice = invoice_render_pdf(invoice_id=invoice_id, force=force)
     if invoice.email_status == Invoice.EmailStatus.PENDING:
         email_invoice_task.delay(invoice_id)
 

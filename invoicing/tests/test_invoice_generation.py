@@ -213,6 +213,22 @@ def test_void_returns_charges_and_credits_and_the_next_run_reissues():
     assert new.number != invoice.number and new.credits_applied == Decimal("5")
 
 
+def test_a_voided_invoice_pdf_is_stamped_void_and_asks_for_nothing(django_capture_on_commit_callbacks):
+    profile = BillingProfileFactory(account=BillingAccountFactory(tax_rate=0))
+    buy(profile, ("1", "10", True))
+    billing_run(day=NOV1)
+    invoice = Invoice.objects.get()
+    issued_sha = invoice.pdf_sha256
+    assert "VOID" not in pdf_text(invoice)
+    with django_capture_on_commit_callbacks(execute=True):
+        invoice_void(actor=UserFactory(), invoice=invoice, reason="Wrong PO number")
+    invoice.refresh_from_db()
+    text = pdf_text(invoice)
+    assert invoice.pdf_sha256 != issued_sha
+    assert "VOID" in text and "must not be paid" in text and "Nothing to pay: this invoice is void." in text
+    assert invoice.number in text and "Please transfer" not in text
+
+
 def test_void_needs_a_reason_and_changes_nothing_without_one():
     profile = BillingProfileFactory()
     buy(profile, ("1", "10", True))
