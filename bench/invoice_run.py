@@ -3,8 +3,9 @@
 Bills N profiles (5 to 40 lines each) through the real pipeline: invoice generation, PDF
 rendering and e-mail to a local SMTP sink (aiosmtpd), executed by a real Celery worker with two
 processes on Redis and PostgreSQL. Then renders the same invoices' HTML with WeasyPrint alone in
-two processes. Prints both rates, their ratio, and the worker's resident memory after every 250
-invoices.
+two processes. Prints both rates and their ratio, the CPU time per invoice of the worker's
+processes against WeasyPrint's own (the cost per invoice, apart from the cores that PostgreSQL,
+Redis and the SMTP sink take), and the worker's resident memory after every 250 invoices.
 
     .venv/bin/python bench/invoice_run.py [--profiles 1000]
     (env: BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/bench_billing;
@@ -64,10 +65,32 @@ def rss_kib(pid: int) -> int:
     return total
 
 
-def render_one(html: str) -> int:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process and its children (the worker's pool), in seconds."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    pids = [pid]
+    try:
+        children = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
+        pids += [int(c) for c in children]
+    except OSError:
+        pass
+    total = 0
+    for p in pids:
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+        except (OSError, IndexError, ValueError):
+            pass
+    return total / ticks
+
+
+def render_one(html: str) -> float:
+    """Render one invoice's HTML; return the CPU seconds it took in this process."""
     from invoicing.services.pdf import render_pdf_bytes
 
-    return len(render_pdf_bytes(html))
+    t0 = time.process_time()
+    render_pdf_bytes(html)
+    return time.process_time() - t0
 
 
 def _init_django(env: dict) -> None:
@@ -148,6 +171,7 @@ def main() -> None:
          "-n", f"{queue}@%h"], cwd=ROOT, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT)
     time.sleep(4)
     try:
+        cpu_before = cpu_seconds(worker.pid)
         start = time.perf_counter()
         for profile in profiles:
             generate_invoice_task.delay(profile.pk, "2026-11-01")
@@ -162,6 +186,7 @@ def main() -> None:
             time.sleep(0.2)
         elapsed = time.perf_counter() - start
         final_rss = rss_kib(worker.pid)
+        worker_cpu = cpu_seconds(worker.pid) - cpu_before
     finally:
         worker.terminate()
         worker.wait(timeout=60)
@@ -174,7 +199,7 @@ def main() -> None:
     with multiprocessing.get_context("fork").Pool(2) as pool:
         pool.map(render_one, htmls[:4])  # warm the fonts in both processes
         t0 = time.perf_counter()
-        pool.map(render_one, htmls)
+        alone_cpu = sum(pool.map(render_one, htmls))
         alone = time.perf_counter() - t0
     alone_rate = len(htmls) / alone
 
@@ -182,6 +207,10 @@ def main() -> None:
     print(f"whole pipeline, 2 worker processes: {pipeline_rate:.2f} invoices/s ({elapsed:.1f} s)")
     print(f"WeasyPrint alone, 2 processes, same invoices: {alone_rate:.2f} invoices/s")
     print(f"ratio pipeline / WeasyPrint alone: {pipeline_rate / alone_rate:.2f}")
+    # Wall time shares two cores with PostgreSQL, Redis and the SMTP sink; CPU time is the workers' own cost.
+    pipeline_ms, alone_ms = 1000 * worker_cpu / made, 1000 * alone_cpu / len(htmls)
+    print(f"worker CPU per invoice: {pipeline_ms:.0f} ms; WeasyPrint alone: {alone_ms:.0f} ms; "
+          f"ratio WeasyPrint / pipeline: {alone_ms / pipeline_ms:.2f}")
     for count, at, rss in marks:
         print(f"worker RSS after {count:5d} invoices ({at:6.1f} s): {rss / 1024:.0f} MiB")
     print(f"worker RSS at the end: {final_rss / 1024:.0f} MiB")
