@@ -46,16 +46,19 @@ def ensure_database(url: str) -> None:
             conn.execute(f'CREATE DATABASE "{name}"')
 
 
-def rss_kib(pid: int) -> int:
-    """Resident memory of a process and its children (the worker's pool), in KiB."""
-    total = 0
-    pids = [pid]
+def process_tree(pid: int) -> list[int]:
+    """A process and its children (the worker's pool)."""
     try:
         children = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
-        pids += [int(c) for c in children]
     except OSError:
-        pass
-    for p in pids:
+        children = []
+    return [pid, *(int(c) for c in children)]
+
+
+def rss_kib(pid: int) -> int:
+    """Resident memory of a process and its children, in KiB."""
+    total = 0
+    for p in process_tree(pid):
         try:
             for line in Path(f"/proc/{p}/status").read_text().splitlines():
                 if line.startswith("VmRSS:"):
@@ -66,22 +69,15 @@ def rss_kib(pid: int) -> int:
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process and its children (the worker's pool), in seconds."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    pids = [pid]
-    try:
-        children = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
-        pids += [int(c) for c in children]
-    except OSError:
-        pass
+    """User + system CPU time of a process and its children, in seconds."""
     total = 0
-    for p in pids:
+    for p in process_tree(pid):
         try:
             fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
             total += int(fields[11]) + int(fields[12])  # utime, stime
         except (OSError, IndexError, ValueError):
             pass
-    return total / ticks
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def render_one(html: str) -> float:

@@ -20,6 +20,15 @@ def staff(client):
     return client
 
 
+def issued_invoice(profile):
+    """One €10 charge for October, invoiced on 1 November."""
+    purchase_record(actor=None, account=profile.account, profile=profile, items=[dict(
+        product="VM", description="VM", quantity="1", unit_price="10",
+        service_period_start=date(2026, 10, 1), service_period_end=date(2026, 10, 31))])
+    return invoice_generate(profile_id=profile.pk, period_start=date(2026, 10, 1), period_end=date(2026, 10, 31),
+                            issue_date=date(2026, 11, 1))
+
+
 def test_support_grants_and_revokes_roles_through_the_services(staff):
     profile, pat = BillingProfileFactory(), UserFactory()
     owner = UserFactory()
@@ -37,11 +46,7 @@ def test_support_grants_and_revokes_roles_through_the_services(staff):
 
 def test_support_records_a_wire_transfer_and_the_invoice_is_paid(staff):
     profile = BillingProfileFactory()
-    purchase_record(actor=None, account=profile.account, profile=profile, items=[dict(
-        product="VM", description="VM", quantity="1", unit_price="10",
-        service_period_start=date(2026, 10, 1), service_period_end=date(2026, 10, 31))])
-    invoice = invoice_generate(profile_id=profile.pk, period_start=date(2026, 10, 1), period_end=date(2026, 10, 31),
-                               issue_date=date(2026, 11, 1))
+    invoice = issued_invoice(profile)
     url = reverse("admin:invoicing_invoice_transfer", args=[invoice.pk])
     wrong = staff.post(url, {"amount": "1.00", "reference": "NL-REF"})
     assert "must equal the amount due" in wrong.text
@@ -63,11 +68,7 @@ def test_staff_who_may_only_view_invoices_and_credits_cannot_void_or_adjust(clie
     profile = BillingProfileFactory()
     lot = credit_lot_add(actor=None, profile=profile, source="promotional", amount="5",
                          start_date=date(2026, 1, 1), expiration_date=date(2027, 1, 1))
-    purchase_record(actor=None, account=profile.account, profile=profile, items=[dict(
-        product="VM", description="VM", quantity="1", unit_price="10",
-        service_period_start=date(2026, 10, 1), service_period_end=date(2026, 10, 31))])
-    invoice = invoice_generate(profile_id=profile.pk, period_start=date(2026, 10, 1), period_end=date(2026, 10, 31),
-                               issue_date=date(2026, 11, 1))
+    invoice = issued_invoice(profile)
     changelist = client.get(reverse("admin:invoicing_invoice_changelist"))
     assert changelist.status_code == 200 and "void_invoices" not in changelist.text
     void_url = reverse("admin:invoicing_invoice_void") + f"?ids={invoice.pk}"
@@ -82,11 +83,7 @@ def test_staff_who_may_only_view_invoices_and_credits_cannot_void_or_adjust(clie
 
 def test_support_voids_an_invoice_from_the_admin(staff):
     profile = BillingProfileFactory()
-    purchase_record(actor=None, account=profile.account, profile=profile, items=[dict(
-        product="VM", description="VM", quantity="1", unit_price="10",
-        service_period_start=date(2026, 10, 1), service_period_end=date(2026, 10, 31))])
-    invoice = invoice_generate(profile_id=profile.pk, period_start=date(2026, 10, 1), period_end=date(2026, 10, 31),
-                               issue_date=date(2026, 11, 1))
+    invoice = issued_invoice(profile)
     changelist = staff.get(reverse("admin:invoicing_invoice_changelist"))
     assert "void_invoices" in changelist.text
     staff.post(reverse("admin:invoicing_invoice_void") + f"?ids={invoice.pk}", {"reason": "Wrong PO"})
