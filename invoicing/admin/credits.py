@@ -7,6 +7,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
 from billing_admin.core.admin_mixins import ReadOnlyAdminMixin, ServiceAddAdminMixin
+from billing_admin.core.htmx import add_errors
 from invoicing.models import CreditLot, CreditTransaction
 
 
@@ -96,8 +97,7 @@ class CreditLotAdmin(ServiceAddAdminMixin, admin.ModelAdmin):
                 credit_adjust(actor=request.user, lot=lot, amount=form.cleaned_data["amount"],
                               reason=form.cleaned_data["reason"])
             except ValidationError as exc:
-                for field, errors in exc.message_dict.items():
-                    form.add_error(field if field in form.fields else None, errors)
+                add_errors(form, exc)
             else:
                 self.message_user(request, _("The lot was adjusted."), messages.SUCCESS)
                 return redirect("admin:invoicing_creditlot_change", lot.pk)

@@ -7,6 +7,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from billing_admin.core.htmx import add_errors
 from invoicing.models import Invoice, InvoiceLine, InvoiceSequence
 
 
@@ -121,11 +122,7 @@ class InvoiceAdmin(admin.ModelAdmin):
                 payment_record_transfer(actor=request.user, invoice=invoice, amount=form.cleaned_data["amount"],
                                         reference=form.cleaned_data["reference"])
             except ValidationError as exc:
-                if hasattr(exc, "error_dict"):
-                    for field, errors in exc.message_dict.items():
-                        form.add_error(field if field in form.fields else None, errors)
-                else:
-                    form.add_error(None, exc.messages)
+                add_errors(form, exc)
             else:
                 self.message_user(request, _("%(number)s is paid.") % {"number": invoice.number}, messages.SUCCESS)
                 return redirect("admin:invoicing_invoice_change", invoice.pk)

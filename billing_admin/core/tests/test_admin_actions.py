@@ -164,3 +164,18 @@ def test_admin_pages_for_an_invoice_or_credit_lot_that_is_gone_say_not_found(sta
     assert staff.get(reverse("admin:invoicing_invoice_transfer", args=[987654])).status_code == 404
     assert staff.post(reverse("admin:invoicing_creditlot_adjust", args=[987654]),
                       {"amount": "-5", "reason": "because"}).status_code == 404
+
+
+def test_support_adjusts_a_credit_lot_and_bad_amounts_are_explained_on_the_form(staff):
+    from invoicing.models import CreditLot, CreditTransaction
+    from invoicing.services.credits import credit_lot_add
+
+    lot = credit_lot_add(actor=None, profile=BillingProfileFactory(), source="promotional", amount="50",
+                         start_date=date(2026, 1, 1), expiration_date=date(2099, 1, 1))
+    url = reverse("admin:invoicing_creditlot_adjust", args=[lot.pk])
+    too_much = staff.post(url, {"amount": "-80", "reason": "Goodwill reversed"})
+    assert too_much.status_code == 200 and "The lot has only" in too_much.text
+    assert CreditLot.objects.get(pk=lot.pk).remaining == 50 and lot.transactions.count() == 1
+    staff.post(url, {"amount": "-20", "reason": "Goodwill partly reversed"})
+    assert CreditLot.objects.get(pk=lot.pk).remaining == 30
+    assert CreditTransaction.objects.filter(lot=lot, kind="adjustment", description="Goodwill partly reversed").exists()
