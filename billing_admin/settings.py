@@ -218,7 +218,7 @@ SELLER = {
 PAYMENT_TERMS_DAYS = env.int("PAYMENT_TERMS_DAYS", default=30)
 INVOICE_EMAIL_RETRY_SECONDS = env.int("INVOICE_EMAIL_RETRY_SECONDS", default=30)  # doubled per retry
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="celery")
-PAYMENT_GATEWAY = env.str("PAYMENT_GATEWAY", default="invoicing.gateway.SandboxGateway")
+PAYMENT_GATEWAY = env.str("PAYMENT_GATEWAY", default="profiles.gateway.SandboxGateway")
 
 # --- Security -----------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

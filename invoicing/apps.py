@@ -5,3 +5,8 @@ from django.utils.translation import gettext_lazy as _
 class InvoicingConfig(AppConfig):
     name = "invoicing"
     verbose_name = _("Invoicing and credits")
+
+    def ready(self):
+        from invoicing import profile_pages
+
+        profile_pages.register()

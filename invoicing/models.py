@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Round
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from billing_admin.core.dates import billing_today
 from billing_admin.core.models import TimeStampedModel
+from billing_admin.core.money import format_day
 from profiles.models import BillingAccount, BillingProfile, PaymentMethod
 
 
@@ -76,6 +80,21 @@ class InvoiceSequence(models.Model):
         return f"{self.account.number_prefix}-{self.year}: {self.last_number}"
 
 
+# "Unpaid": the one definition, used by ``Invoice.objects.open()`` and ``Invoice.is_open``.
+OPEN_STATUSES = ("due", "past_due")
+
+
+class InvoiceQuerySet(models.QuerySet):
+    def open(self):
+        """Unpaid: due or past due (not paid, not void)."""
+        return self.filter(status__in=OPEN_STATUSES)
+
+    def issued_for(self, *, profile_id: int, period_start: date, period_end: date):
+        """The profile's (non-void) invoice for the period: at most one."""
+        return self.filter(profile_id=profile_id, period_start=period_start, period_end=period_end).exclude(
+            status="void")
+
+
 class Invoice(TimeStampedModel):
     class Status(models.TextChoices):
         DUE = "due", _("Due")
@@ -133,6 +152,8 @@ class Invoice(TimeStampedModel):
     email_recipients = models.JSONField(_("e-mailed to"), default=list, blank=True)
     past_due_notified_at = models.DateTimeField(_("past-due notice sent at"), null=True, blank=True)
 
+    objects = InvoiceQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("invoice")
         verbose_name_plural = _("invoices")
@@ -171,7 +192,7 @@ class Invoice(TimeStampedModel):
 
     @property
     def is_open(self) -> bool:
-        return self.status in (self.Status.DUE, self.Status.PAST_DUE)
+        return self.status in OPEN_STATUSES
 
     @property
     def outstanding(self) -> Decimal:
@@ -209,6 +230,18 @@ class InvoiceLine(models.Model):
         return self.description
 
 
+class CreditLotQuerySet(models.QuerySet):
+    def usable_on(self, day: date):
+        """Active lots with credit left that may pay on ``day`` (start through expiration date, inclusive)."""
+        return self.filter(status="active", remaining__gt=0, start_date__lte=day, expiration_date__gte=day)
+
+    def expiring_within(self, days: int, *, today: date | None = None):
+        """Active lots with credit left expiring from today (the billing date) through ``days`` later."""
+        today = today or billing_today()
+        return self.filter(status="active", remaining__gt=0, expiration_date__gte=today,
+                           expiration_date__lte=today + timedelta(days=days))
+
+
 class CreditLot(TimeStampedModel):
     """The "Azure credits" tab: a lot of prepaid or promotional credit."""
 
@@ -235,6 +268,8 @@ class CreditLot(TimeStampedModel):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+
+    objects = CreditLotQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("credit lot")
@@ -298,10 +333,6 @@ class CreditTransaction(models.Model):
     def label(self) -> str:
         """What the ledger row says, in the reader's language (``description`` keeps the words of the
         moment it was written: a support engineer's adjustment reason is shown as written)."""
-        from django.utils.translation import gettext
-
-        from billing_admin.core.money import format_day
-
         if self.kind == self.Kind.APPLIED_TO_INVOICE and self.invoice_id:
             return gettext("Applied to invoice %(number)s") % {"number": self.invoice.number}
         if self.kind == self.Kind.RETURNED and self.invoice_id:

@@ -1,10 +1,8 @@
-"""Who pays and how: billing accounts, billing profiles, payment methods, roles, activity."""
+"""Who pays and how: billing accounts, billing profiles, payment methods, roles."""
 
 from __future__ import annotations
 
 from django.conf import settings
-from django.contrib.contenttypes.fields import GenericForeignKey
-from django.contrib.contenttypes.models import ContentType
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
@@ -262,38 +260,6 @@ class RoleAssignment(models.Model):
     @property
     def scope(self):
         return self.profile if self.profile_id else self.account
-
-
-class ActivityEvent(models.Model):
-    """One row per change a person or a task makes (profile, payment method, role, invoice, credit)."""
-
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-    actor_label = models.CharField(_("actor"), max_length=200, blank=True)
-    verb = models.CharField(_("verb"), max_length=60)
-    target_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
-    target_id = models.CharField(max_length=40)
-    target = GenericForeignKey("target_type", "target_id")
-    target_repr = models.CharField(_("target"), max_length=200)
-    # Denormalised scope so the log can be read per profile and per account with one query.
-    account = models.ForeignKey(
-        BillingAccount, on_delete=models.SET_NULL, null=True, blank=True, related_name="activity"
-    )
-    profile = models.ForeignKey(
-        BillingProfile, on_delete=models.SET_NULL, null=True, blank=True, related_name="activity"
-    )
-    changes = models.JSONField(_("changes"), default=dict, blank=True)
-    created = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
-
-    class Meta:
-        verbose_name = _("activity event")
-        verbose_name_plural = _("activity log")
-        ordering = ["-created", "-pk"]
-        indexes = [models.Index(fields=["target_type", "target_id"])]
-
-    def __str__(self) -> str:
-        return f"{self.actor_label or 'system'} {self.verb} {self.target_repr}"
 
 
 # --- django-guardian direct foreign key permission tables (guardian's documented fast path) ---

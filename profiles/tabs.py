@@ -1,42 +1,30 @@
-"""The tabs of the profile page. Each tab is a real URL; the credit tabs exist only for profiles
-that have ever had a credit lot."""
+"""The tabs of the profile page. Each tab is a real URL. ``profiles`` registers its own tabs here;
+higher apps register theirs (and the notices above the tabs) in ``profiles.registry``."""
 
 from __future__ import annotations
 
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-TABS = [
-    ("overview", _("Overview"), "profiles:profile-overview"),
-    ("permissions", _("Permissions"), "profiles:profile-permissions"),
-    ("credit-balance", _("Azure credit balance"), "invoicing:profile-credit-balance"),
-    ("credits", _("Azure credits"), "invoicing:profile-credits"),
-    ("invoices", _("Invoices"), "invoicing:profile-invoices"),
-    ("payment-methods", _("Payment methods"), "profiles:profile-payment-methods"),
+from profiles.registry import Tab, notices_for, register_tab, tabs_for
+
+OWN_TABS = [
+    Tab("overview", _("Overview"), "profiles:profile-overview", order=10),
+    Tab("permissions", _("Permissions"), "profiles:profile-permissions", order=20),
+    Tab("payment-methods", _("Payment methods"), "profiles:profile-payment-methods", order=90),
 ]
-CREDIT_TABS = {"credit-balance", "credits"}
 
 
-def profile_has_credits(profile) -> bool:
-    from invoicing.models import CreditLot
-
-    if not hasattr(profile, "_has_credits"):
-        profile._has_credits = CreditLot.objects.filter(profile=profile).exists()
-    return profile._has_credits
+def register_own_tabs() -> None:
+    for tab in OWN_TABS:
+        register_tab(tab)
 
 
 def profile_tab_context(request, profile, active: str) -> dict:
-    """Context every tab template needs: the profile, the tab list, the active tab, can_* flags."""
-    has_credits = profile_has_credits(profile)
-    tabs = [
-        {"key": key, "label": label, "url": reverse(url_name, args=[profile.pk]), "active": key == active}
-        for key, label, url_name in TABS
-        if has_credits or key not in CREDIT_TABS
-    ]
-    from invoicing.models import Invoice
-
-    past_due_count = Invoice.objects.filter(profile=profile, status=Invoice.Status.PAST_DUE).count()
+    """Context every tab template needs: the profile, the tab list, the active tab, the notices, can_* flags."""
+    tabs = [{"key": t.key, "label": t.label, "url": reverse(t.url_name, args=[profile.pk]), "active": t.key == active}
+            for t in tabs_for(profile)]
     checker = getattr(request, "checker", None)
     flags = checker.flags(profile) if checker is not None else {}
     return {"profile": profile, "account": profile.account, "tabs": tabs, "active_tab": active,
-            "has_credits": has_credits, "past_due_count": past_due_count, **flags}
+            "notices": notices_for(profile), **flags}

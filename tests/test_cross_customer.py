@@ -3,16 +3,13 @@ payment attempts, put into this profile's URLs and forms, change nothing and rev
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 from django.urls import reverse
 
 from conftest import grant
 from invoicing.models import Invoice, Payment
-from invoicing.services.charges import purchase_record
-from invoicing.services.invoices import invoice_generate
 from invoicing.services.payments import invoice_pay
+from invoicing.tests.factories import InvoiceFactory
 from profiles.models import PaymentMethod, Role, RoleAssignment
 from profiles.services.payment_methods import payment_method_add_card
 from profiles.tests.factories import BillingProfileFactory, UserFactory, WireTransferFactory
@@ -23,11 +20,7 @@ HEADERS = [{}, {"HTTP_HX_REQUEST": "true"}]
 
 
 def issue(profile):
-    purchase_record(actor=None, account=profile.account, profile=profile, items=[dict(
-        product="VM", description="VM", quantity="1", unit_price="100",
-        service_period_start=date(2026, 10, 1), service_period_end=date(2026, 10, 31))])
-    return invoice_generate(profile_id=profile.pk, period_start=date(2026, 10, 1), period_end=date(2026, 10, 31),
-                            issue_date=date(2026, 11, 1))
+    return InvoiceFactory(profile=profile, unit_price="100")
 
 
 def card(profile, number="4242424242424242"):

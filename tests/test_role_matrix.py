@@ -3,16 +3,13 @@ plain and HTMX. Refused requests get 404 (no access) or 403 (may see, may not ac
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 from django.core.files.base import ContentFile
 from django.urls import reverse
 
 from conftest import grant
 from invoicing.models import Invoice
-from invoicing.services.charges import purchase_record
-from invoicing.services.invoices import invoice_generate
+from invoicing.tests.factories import InvoiceFactory
 from profiles.models import InvoiceRecipient, PaymentMethod, Role, RoleAssignment
 from profiles.tests.factories import BillingProfileFactory, CardFactory, UserFactory, WireTransferFactory
 
@@ -48,11 +45,7 @@ def world(settings, tmp_path):
     victim_grant = grant(victim, Role.READER, profile)
     wire = WireTransferFactory(profile=profile, is_default=True)
     card = CardFactory(profile=profile, is_default=False)
-    purchase_record(actor=None, account=profile.account, profile=profile, items=[dict(
-        product="VM", description="VM", quantity="1", unit_price="10",
-        service_period_start=date(2026, 10, 1), service_period_end=date(2026, 10, 31))])
-    invoice = invoice_generate(profile_id=profile.pk, period_start=date(2026, 10, 1),
-                               period_end=date(2026, 10, 31), issue_date=date(2026, 11, 1))
+    invoice = InvoiceFactory(profile=profile)
     # A stored file is enough to test who may download it; rendering is tested in invoicing/tests.
     invoice.pdf.save(f"{invoice.number}.pdf", ContentFile(b"%PDF-1.7 matrix"))
     return dict(profile=profile, sibling=sibling, target=target, victim_grant=victim_grant, wire=wire, card=card,

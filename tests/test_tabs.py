@@ -9,9 +9,8 @@ from dateutil.relativedelta import relativedelta
 from django.urls import reverse
 
 from conftest import grant
-from invoicing.services.charges import purchase_record
 from invoicing.services.credits import credit_lot_add
-from invoicing.services.invoices import billing_period, invoice_generate
+from invoicing.tests.factories import InvoiceFactory
 from profiles.models import Role
 from profiles.tests.factories import BillingProfileFactory, CardFactory, UserFactory, WireTransferFactory
 
@@ -49,12 +48,8 @@ def test_each_tab_is_a_whole_page_on_direct_load_and_a_panel_on_an_htmx_click(cl
 
 
 def _invoice(profile, month: date):
-    purchase_record(actor=None, account=profile.account, profile=profile, items=[dict(
-        product="VM", description="VM", quantity="1", unit_price="10",
-        service_period_start=month, service_period_end=month + relativedelta(months=1) - timedelta(days=1))])
-    start, end = billing_period(month + relativedelta(months=1))
-    return invoice_generate(profile_id=profile.pk, period_start=start, period_end=end,
-                            issue_date=month + relativedelta(months=1))
+    return InvoiceFactory(profile=profile, period_start=month, issue_date=month + relativedelta(months=1),
+                          period_end=month + relativedelta(months=1) - timedelta(days=1))
 
 
 def _count(client, url, django_assert_max_num_queries) -> int:

@@ -7,6 +7,8 @@ from decimal import Decimal
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 
+from billing_admin.core.models import ActivityEvent
+
 
 def _jsonable(value):
     if isinstance(value, Decimal):
@@ -30,13 +32,17 @@ def diff(before: dict, after: dict) -> dict:
 
 
 def record(*, actor, verb: str, target, changes: dict | None = None, profile=None, account=None):
-    """Write one ActivityEvent. ``actor`` None means a task or the system."""
-    from profiles.models import ActivityEvent, BillingAccount, BillingProfile
+    """Write one ActivityEvent. ``actor`` None means a task or the system.
 
+    The scope comes from the target when not given: the target itself when it is a profile
+    (an account), else its ``profile``, and that profile's account.
+    """
+    profile_model = ActivityEvent._meta.get_field("profile").related_model
+    account_model = ActivityEvent._meta.get_field("account").related_model
     if profile is None:
-        profile = target if isinstance(target, BillingProfile) else getattr(target, "profile", None)
+        profile = target if isinstance(target, profile_model) else getattr(target, "profile", None)
     if account is None:
-        if isinstance(target, BillingAccount):
+        if isinstance(target, account_model):
             account = target
         elif profile is not None:
             account = profile.account

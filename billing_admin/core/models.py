@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
@@ -68,3 +71,40 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.email
+
+
+class ActivityEvent(models.Model):
+    """One row per change a person or a task makes (profile, payment method, role, invoice, credit).
+
+    Every app writes it (through ``billing_admin.core.activity.record``). The log is read per
+    billing account and per billing profile, so it carries those two as a denormalised scope; the
+    foreign keys name the models by label: a relation in the database, not an import of ``profiles``.
+    """
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    actor_label = models.CharField(_("actor"), max_length=200, blank=True)
+    verb = models.CharField(_("verb"), max_length=60)
+    target_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
+    target_id = models.CharField(max_length=40)
+    target = GenericForeignKey("target_type", "target_id")
+    target_repr = models.CharField(_("target"), max_length=200)
+    account = models.ForeignKey(
+        "profiles.BillingAccount", on_delete=models.SET_NULL, null=True, blank=True, related_name="activity"
+    )
+    profile = models.ForeignKey(
+        "profiles.BillingProfile", on_delete=models.SET_NULL, null=True, blank=True, related_name="activity"
+    )
+    changes = models.JSONField(_("changes"), default=dict, blank=True)
+    created = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("activity event")
+        verbose_name_plural = _("activity log")
+        ordering = ["-created", "-pk"]
+        # The index keeps the name it was created with (the model moved here from ``profiles``).
+        indexes = [models.Index(fields=["target_type", "target_id"], name="profiles_ac_target__489b5c_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.actor_label or 'system'} {self.verb} {self.target_repr}"

@@ -1,9 +1,11 @@
 """The one place that answers "may this user do this action on this object".
 
-Roles (profiles.models.Role) map to guardian object permissions. Profile roles grant
-permissions on the profile; account roles grant permissions on the account, some of which
-cascade to every profile of the account. ``RoleAssignment`` is the source of truth; the
-guardian rows are derived from it by ``profiles.services`` in the same transaction.
+Core owns the machinery, not the domain: an app registers its *scopes* (models whose rows
+carry object permissions through django-guardian's direct-foreign-key tables) from its
+``AppConfig.ready()``; ``profiles`` registers billing accounts and billing profiles and its role
+matrix. A scope may name a parent scope whose holders have *cascading* permissions (an account
+role that is valid on every profile of the account). Objects that belong to a scope object
+(an invoice, a payment method) are answered for through the attribute that points at it.
 
 Views, templates (through ``can_*`` flags) and the admin all ask this module.
 """
@@ -11,18 +13,11 @@ Views, templates (through ``can_*`` flags) and the admin all ask this module.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, Model, OuterRef, Q, QuerySet
 from guardian.core import ObjectPermissionChecker
-
-from profiles.models import (
-    BillingAccount,
-    BillingAccountUserObjectPermission,
-    BillingProfile,
-    BillingProfileUserObjectPermission,
-    Role,
-)
 
 
 class Action(enum.StrEnum):
@@ -40,48 +35,52 @@ class Action(enum.StrEnum):
     MANAGE_ACCOUNT_ROLES = "manage_account_roles"
 
 
-# action → (permission on the profile, cascading permission on the account)
-PROFILE_ACTION_PERMS: dict[Action, tuple[str, str]] = {
-    Action.VIEW: ("view_billingprofile", "view_profiles"),
-    Action.EDIT: ("change_billingprofile", "change_profiles"),
-    Action.MANAGE_PAYMENT_METHODS: ("manage_payment_methods", "manage_profiles_payment_methods"),
-    Action.PAY: ("pay_invoices", "pay_profiles_invoices"),
-    Action.MANAGE_ROLES: ("manage_roles", "manage_profiles_roles"),
-    Action.DISABLE: ("disable_billingprofile", "disable_profiles"),
-}
-ACCOUNT_ACTION_PERMS: dict[Action, str] = {
-    Action.VIEW_ACCOUNT: "view_billingaccount",
-    Action.EDIT_ACCOUNT: "change_billingaccount",
-    Action.CREATE_PROFILE: "create_profile",
-    Action.MANAGE_ACCOUNT_ROLES: "manage_account_roles",
-}
+@dataclass(frozen=True)
+class ObjectScope:
+    """A model whose rows carry object permissions.
 
-_P = {a: p for a, (p, _c) in PROFILE_ACTION_PERMS.items()}
-_C = {a: c for a, (_p, c) in PROFILE_ACTION_PERMS.items()}
-_A = ACCOUNT_ACTION_PERMS
+    ``perms``: action → codename held on the object; ``user_perms``: guardian's user object
+    permission model with a direct foreign key to ``model``; ``see``: the action without which
+    the object does not exist for the user; ``parent`` (a foreign key name) and ``cascade``
+    (action → codename held on the parent) for permissions inherited from a parent scope.
+    """
 
-# DESIGN §2, the role matrix.
-ROLE_ACTIONS: dict[str, frozenset[Action]] = {
-    Role.OWNER: frozenset({Action.VIEW, Action.EDIT, Action.MANAGE_PAYMENT_METHODS, Action.PAY,
-                           Action.MANAGE_ROLES, Action.DISABLE}),
-    Role.CONTRIBUTOR: frozenset({Action.VIEW, Action.EDIT, Action.MANAGE_PAYMENT_METHODS, Action.PAY}),
-    Role.READER: frozenset({Action.VIEW}),
-    Role.INVOICE_MANAGER: frozenset({Action.VIEW, Action.PAY}),
-    Role.ACCOUNT_OWNER: frozenset({Action.VIEW, Action.EDIT, Action.MANAGE_PAYMENT_METHODS, Action.PAY,
-                                   Action.MANAGE_ROLES, Action.DISABLE, Action.VIEW_ACCOUNT,
-                                   Action.EDIT_ACCOUNT, Action.CREATE_PROFILE, Action.MANAGE_ACCOUNT_ROLES}),
-    Role.ACCOUNT_CONTRIBUTOR: frozenset({Action.VIEW, Action.EDIT, Action.MANAGE_PAYMENT_METHODS, Action.PAY,
-                                         Action.VIEW_ACCOUNT, Action.EDIT_ACCOUNT, Action.CREATE_PROFILE}),
-    Role.ACCOUNT_READER: frozenset({Action.VIEW, Action.VIEW_ACCOUNT}),
-}
+    model: type[Model]
+    user_perms: type[Model]
+    see: Action
+    perms: Mapping[Action, str]
+    parent: str = ""
+    cascade: Mapping[Action, str] = field(default_factory=dict)
+
+    @property
+    def actions(self) -> list[Action]:
+        return list(dict.fromkeys([*self.perms, *self.cascade]))
 
 
-def perms_for_role(role: str) -> list[str]:
-    """The guardian codenames a role grants on its scope object (profile or account)."""
-    actions = ROLE_ACTIONS[role]
-    if role.startswith("account_"):
-        return sorted({_A[a] for a in actions if a in _A} | {_C[a] for a in actions if a in _C})
-    return sorted(_P[a] for a in actions if a in _P)
+_SCOPES: dict[type[Model], ObjectScope] = {}
+_OWNER_ATTRIBUTES: list[str] = []
+
+
+def register_scope(scope: ObjectScope, *, owner_attribute: str = "") -> None:
+    """Called from an ``AppConfig.ready()``. ``owner_attribute``: objects with this attribute
+    pointing at a ``scope.model`` row are answered for as that row (``invoice.profile``)."""
+    _SCOPES[scope.model] = scope
+    if owner_attribute and owner_attribute not in _OWNER_ATTRIBUTES:
+        _OWNER_ATTRIBUTES.append(owner_attribute)
+
+
+def scope_for(model_or_obj) -> ObjectScope | None:
+    model = model_or_obj if isinstance(model_or_obj, type) else type(model_or_obj)
+    for klass in model.__mro__:
+        if klass in _SCOPES:
+            return _SCOPES[klass]
+    return None
+
+
+def see_action(obj) -> Action:
+    """The action that makes ``obj`` visible: without it, the object does not exist for the user."""
+    scope = scope_for(obj)
+    return scope.see if scope is not None else Action.VIEW
 
 
 def _is_superuser(user) -> bool:
@@ -89,31 +88,14 @@ def _is_superuser(user) -> bool:
 
 
 class PermissionChecker:
-    """Answers for many objects with a fixed number of queries (guardian prefetch).
+    """Answers for many objects with a fixed number of queries (guardian's checker caches per object).
 
-    One instance per request: ``checker = PermissionChecker(request.user)``;
-    ``checker.prefetch(profiles)`` before asking about a page of profiles.
+    One instance per request: ``checker = PermissionChecker(request.user)``.
     """
 
     def __init__(self, user):
         self.user = user
         self._checker = ObjectPermissionChecker(user) if user.is_authenticated else None
-
-    def prefetch(self, profiles: Iterable[BillingProfile]) -> None:
-        if self._checker is None:
-            return
-        profiles = list(profiles)
-        if not profiles:
-            return
-        self._checker.prefetch_perms(profiles)
-        accounts = {p.account_id: p.account for p in profiles}
-        self._checker.prefetch_perms(list(accounts.values()))
-
-    def prefetch_accounts(self, accounts: Iterable[BillingAccount]) -> None:
-        if self._checker is not None:
-            accounts = list(accounts)
-            if accounts:
-                self._checker.prefetch_perms(accounts)
 
     def has(self, action: Action, obj) -> bool:
         user = self.user
@@ -121,54 +103,46 @@ class PermissionChecker:
             return False
         if _is_superuser(user):
             return True
-        if isinstance(obj, BillingProfile):
-            if action not in PROFILE_ACTION_PERMS:
-                raise ValueError(f"{action} is not a profile action")
-            perm, cascade = PROFILE_ACTION_PERMS[action]
-            return self._checker.has_perm(perm, obj) or self._checker.has_perm(cascade, obj.account)
-        if isinstance(obj, BillingAccount):
-            if action not in ACCOUNT_ACTION_PERMS:
-                raise ValueError(f"{action} is not an account action")
-            return self._checker.has_perm(ACCOUNT_ACTION_PERMS[action], obj)
-        profile = getattr(obj, "profile", None)
-        if isinstance(profile, BillingProfile):
-            return self.has(action, profile)
-        raise TypeError(f"No permission rule for {type(obj).__name__}")
+        scope = scope_for(obj)
+        if scope is None:
+            for attribute in _OWNER_ATTRIBUTES:
+                owner = getattr(obj, attribute, None)
+                if owner is not None and scope_for(owner) is not None:
+                    return self.has(action, owner)
+            raise TypeError(f"No permission rule for {type(obj).__name__}")
+        if action not in scope.perms and action not in scope.cascade:
+            raise ValueError(f"{action} is not an action on {scope.model.__name__}")
+        if action in scope.perms and self._checker.has_perm(scope.perms[action], obj):
+            return True
+        return action in scope.cascade and self._checker.has_perm(scope.cascade[action], getattr(obj, scope.parent))
 
-    def flags(self, profile: BillingProfile) -> dict[str, bool]:
+    def flags(self, obj) -> dict[str, bool]:
         """``can_*`` flags for templates, which never decide who may do what themselves."""
-        return {f"can_{a.value}": self.has(a, profile) for a in PROFILE_ACTION_PERMS}
+        return {f"can_{a.value}": self.has(a, obj) for a in scope_for(obj).actions}
 
 
 def has_action(user, action: Action, obj) -> bool:
     return PermissionChecker(user).has(action, obj)
 
 
-def profiles_with_action(user, action: Action = Action.VIEW, queryset: QuerySet | None = None) -> QuerySet:
-    """Profiles on which the user may do ``action``, directly or through the account. One query."""
-    qs = queryset if queryset is not None else BillingProfile.objects.all()
+def objects_with_action(user, action: Action, queryset: QuerySet) -> QuerySet:
+    """The rows of ``queryset`` on which the user may do ``action``, directly or through the parent. One query."""
     if not user.is_authenticated or not user.is_active:
-        return qs.none()
+        return queryset.none()
     if _is_superuser(user):
-        return qs
-    perm, cascade = PROFILE_ACTION_PERMS[action]
-    direct = BillingProfileUserObjectPermission.objects.filter(
-        user=user, permission__codename=perm, content_object=OuterRef("pk")
-    )
-    via_account = BillingAccountUserObjectPermission.objects.filter(
-        user=user, permission__codename=cascade, content_object=OuterRef("account_id")
-    )
-    return qs.filter(Q(Exists(direct)) | Q(Exists(via_account)))
-
-
-def accounts_with_action(user, action: Action, queryset: QuerySet | None = None) -> QuerySet:
-    qs = queryset if queryset is not None else BillingAccount.objects.all()
-    if not user.is_authenticated or not user.is_active:
-        return qs.none()
-    if _is_superuser(user):
-        return qs
-    perm = ACCOUNT_ACTION_PERMS[action]
-    held = BillingAccountUserObjectPermission.objects.filter(
-        user=user, permission__codename=perm, content_object=OuterRef("pk")
-    )
-    return qs.filter(Exists(held))
+        return queryset
+    scope = _SCOPES[queryset.model]
+    conditions = []
+    if action in scope.perms:
+        conditions.append(Exists(scope.user_perms.objects.filter(
+            user=user, permission__codename=scope.perms[action], content_object=OuterRef("pk"))))
+    if action in scope.cascade:
+        parent = _SCOPES[scope.model._meta.get_field(scope.parent).related_model]
+        conditions.append(Exists(parent.user_perms.objects.filter(
+            user=user, permission__codename=scope.cascade[action], content_object=OuterRef(f"{scope.parent}_id"))))
+    if not conditions:
+        raise ValueError(f"{action} is not an action on {scope.model.__name__}")
+    condition = Q(conditions[0])
+    for extra in conditions[1:]:
+        condition |= Q(extra)
+    return queryset.filter(condition)

@@ -13,8 +13,7 @@ from functools import wraps
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from billing_admin.core.permissions import Action, PermissionChecker
-from profiles.models import BillingAccount
+from billing_admin.core.permissions import Action, PermissionChecker, see_action
 
 
 def object_action_required(action: Action, loader: Callable[[dict], object | None]):
@@ -29,8 +28,7 @@ def object_action_required(action: Action, loader: Callable[[dict], object | Non
         def wrapped(request, *args, **kwargs):
             obj = loader(kwargs)
             checker = PermissionChecker(request.user)
-            see = Action.VIEW_ACCOUNT if isinstance(obj, BillingAccount) else Action.VIEW
-            if obj is None or not checker.has(see, obj):
+            if obj is None or not checker.has(see := see_action(obj), obj):
                 raise Http404
             if action != see and not checker.has(action, obj):
                 raise PermissionDenied

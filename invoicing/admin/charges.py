@@ -3,6 +3,7 @@ from django.contrib import admin
 
 from billing_admin.core.admin_mixins import ServiceAddAdminMixin
 from invoicing.models import Charge
+from invoicing.services.charges import purchase_record
 
 
 class PurchaseForm(forms.ModelForm):
@@ -37,8 +38,6 @@ class ChargeAdmin(ServiceAddAdminMixin, admin.ModelAdmin):
         return False
 
     def create_through_service(self, request, data):
-        from invoicing.services.charges import purchase_record
-
         (charge,) = purchase_record(actor=request.user, account=data["profile"].account, profile=data["profile"],
                                     items=[{k: data[k] for k in PurchaseForm.Meta.fields if k != "profile"}])
         return charge

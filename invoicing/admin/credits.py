@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from billing_admin.core.admin_mixins import ReadOnlyAdminMixin, ServiceAddAdminMixin
 from billing_admin.core.htmx import add_errors
 from invoicing.models import CreditLot, CreditTransaction
+from invoicing.services.credits import credit_adjust, credit_lot_add
 
 
 class CreditLotAddForm(forms.ModelForm):
@@ -68,8 +69,6 @@ class CreditLotAdmin(ServiceAddAdminMixin, admin.ModelAdmin):
         return request.user.has_perm("invoicing.change_creditlot")
 
     def create_through_service(self, request, data):
-        from invoicing.services.credits import credit_lot_add
-
         return credit_lot_add(actor=request.user, profile=data["profile"], source=data["source"],
                               amount=data["original_amount"], start_date=data["start_date"],
                               expiration_date=data["expiration_date"], reference=data.get("reference", ""))
@@ -86,8 +85,6 @@ class CreditLotAdmin(ServiceAddAdminMixin, admin.ModelAdmin):
                      name="invoicing_creditlot_adjust"), *super().get_urls()]
 
     def adjust_view(self, request, lot_id):
-        from invoicing.services.credits import credit_adjust
-
         if not self.has_support_permission(request):
             raise PermissionDenied
         lot = get_object_or_404(CreditLot.objects.select_related("profile"), pk=lot_id)

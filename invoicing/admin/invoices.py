@@ -9,6 +9,10 @@ from django.utils.translation import gettext_lazy as _
 
 from billing_admin.core.htmx import add_errors
 from invoicing.models import Invoice, InvoiceLine, InvoiceSequence
+from invoicing.services.email import invoice_send_email
+from invoicing.services.invoices import invoice_void
+from invoicing.services.payments import payment_record_transfer
+from invoicing.services.pdf import invoice_render_pdf
 
 
 class InvoiceLineInline(admin.TabularInline):
@@ -76,17 +80,12 @@ class InvoiceAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Re-render the PDF"), permissions=["support"])
     def rerender_pdf(self, request, queryset):
-        from invoicing.services.pdf import invoice_render_pdf
-
         for invoice in queryset:
             invoice_render_pdf(invoice_id=invoice.pk, force=True, actor=request.user)
         self.message_user(request, _("Re-rendered %(n)d PDF(s).") % {"n": queryset.count()}, messages.SUCCESS)
 
     @admin.action(description=_("Re-send the invoice e-mail"), permissions=["support"])
     def resend_email(self, request, queryset):
-        from invoicing.services.email import invoice_send_email
-        from invoicing.services.pdf import invoice_render_pdf
-
         sent, failed = 0, []
         for invoice in queryset:
             try:
@@ -112,8 +111,6 @@ class InvoiceAdmin(admin.ModelAdmin):
         return redirect(reverse("admin:invoicing_invoice_transfer", args=[queryset.get().pk]))
 
     def transfer_view(self, request, invoice_id):
-        from invoicing.services.payments import payment_record_transfer
-
         self._require_support(request)
         invoice = get_object_or_404(Invoice, pk=invoice_id)
         form = TransferForm(request.POST or None, initial={"amount": invoice.amount_due})
@@ -137,8 +134,6 @@ class InvoiceAdmin(admin.ModelAdmin):
                 *super().get_urls()]
 
     def void_view(self, request):
-        from invoicing.services.invoices import invoice_void
-
         self._require_support(request)
         ids = [int(x) for x in request.GET.get("ids", "").split(",") if x.isdigit()]
         invoices = list(Invoice.objects.filter(pk__in=ids))

@@ -13,6 +13,8 @@ from billing_admin.core.money import round_money, to_decimal
 from billing_admin.core.permissions import Action, has_action
 from invoicing.models import Charge
 from profiles.models import BillingAccount, BillingProfile, Role
+from profiles.services.profiles import profile_create
+from profiles.services.roles import role_grant
 
 
 def _clean_item(item: dict, currency: str) -> dict:
@@ -47,9 +49,6 @@ def purchase_record(*, actor, account: BillingAccount, items: list[dict], profil
 
     An account without any profile gets its default profile first, with the purchaser as owner.
     """
-    from profiles.services.profiles import profile_create
-    from profiles.services.roles import role_grant
-
     if not items:
         raise ValidationError(_("A purchase needs at least one item."))
     with transaction.atomic():

@@ -20,6 +20,7 @@ from billing_admin.core import activity
 from billing_admin.core.dates import billing_today
 from billing_admin.core.money import ZERO, format_money, round_money, to_decimal
 from invoicing.models import CreditLot, CreditTransaction, Invoice, InvoiceLine
+from invoicing.selectors import usable_lots
 from profiles.models import BillingProfile
 
 
@@ -73,14 +74,6 @@ def credit_lot_add(
                         changes={"amount": str(value), "currency": profile.currency,
                                  "expiration_date": expiration_date.isoformat()})
     return lot
-
-
-def usable_lots(profile_id: int, on_date: date):
-    """Active lots usable on ``on_date``, in the order credits are consumed: earliest expiry first."""
-    return CreditLot.objects.filter(
-        profile_id=profile_id, status=CreditLot.Status.ACTIVE, remaining__gt=0,
-        start_date__lte=on_date, expiration_date__gte=on_date,
-    ).order_by("expiration_date", "start_date", "pk")
 
 
 def credits_apply_to_invoice(*, invoice: Invoice, on_date: date) -> Decimal:

@@ -1,4 +1,4 @@
-"""The invoice run (DESIGN §4): charges → invoice (credits, tax, gapless number) → PDF → e-mail.
+"""The invoice run: charges → invoice (credits, tax, gapless number) → PDF → e-mail → automatic charge.
 
 Billing period rule: a profile with invoice day *d* billed on date D (D.day == d) gets the
 closed period from day *d* of the previous month through the day before D, and every
@@ -22,6 +22,10 @@ from billing_admin.core import activity
 from billing_admin.core.dates import billing_today
 from billing_admin.core.money import ZERO, round_money
 from invoicing.models import Charge, Invoice, InvoiceLine, InvoiceSequence, Payment
+from invoicing.selectors import has_charges_to_invoice, profiles_due, usable_lots
+from invoicing.services import pipeline
+from invoicing.services.credits import credit_lots_expire, credits_apply_to_invoice, credits_return_for_invoice
+from invoicing.tasks.documents import render_invoice_pdf_task
 from profiles.models import BillingProfile, PaymentMethod
 
 log = logging.getLogger(__name__)
@@ -53,21 +57,22 @@ def payment_instructions(profile: BillingProfile, number: str, amount_due=None) 
              "%(number)s.") % {"name": seller["name"], "iban": seller["iban"], "bic": seller["bic"], "number": number}
 
 
-def invoice_generate(*, profile_id: int, period_start: date, period_end: date, issue_date: date) -> Invoice | None:
-    """Issue the profile's invoice for the period, or return the one already issued. None: nothing to bill."""
-    from invoicing.services.credits import credits_apply_to_invoice, usable_lots
-
+def invoice_generate(*, profile_id: int, period_start: date, period_end: date,
+                     issue_date: date) -> tuple[Invoice | None, bool]:
+    """Issue the profile's invoice for the period: ``(invoice, True)``; the one already issued:
+    ``(invoice, False)``; nothing to bill: ``(None, False)``. The steps after issue are the caller's
+    (``invoicing.services.pipeline.after_issue``)."""
     with transaction.atomic():
         profile = BillingProfile.objects.select_for_update().select_related("account").get(pk=profile_id)
-        existing = Invoice.objects.filter(profile=profile, period_start=period_start, period_end=period_end
-                                          ).exclude(status=Invoice.Status.VOID).first()
+        existing = Invoice.objects.issued_for(profile_id=profile.pk, period_start=period_start,
+                                              period_end=period_end).first()
         if existing is not None:
-            return existing
+            return existing, False
         charges = list(Charge.objects.select_for_update().filter(
             profile=profile, invoice__isnull=True, service_period_end__lte=period_end).order_by(
             "service_period_start", "pk"))
         if not charges:
-            return None  # no charges: a profile with credits only gets no empty invoice either
+            return None, False  # no charges: a profile with credits only gets no empty invoice either
         account = profile.account
         currency = profile.currency
         sequence, number = _next_number(account, issue_date.year)
@@ -115,29 +120,11 @@ def invoice_generate(*, profile_id: int, period_start: date, period_end: date, i
         invoice.save(update_fields=fields)
         activity.record(actor=None, verb="invoice.issued", target=invoice, profile=profile,
                         changes={"number": number, "amount_due": str(invoice.amount_due), "currency": currency})
-        invoice_id = invoice.pk
-        transaction.on_commit(lambda: _after_issue(invoice_id))
-    return invoice
-
-
-def _after_issue(invoice_id: int) -> None:
-    """Enqueue the PDF (and through it the e-mail) and, for card profiles, the automatic charge."""
-    from invoicing.tasks import billing as billing_tasks
-    from invoicing.tasks import payments as payment_tasks
-
-    if getattr(transaction.get_connection(), "_billing_inline", False):
-        return  # run_billing drives the steps itself, in-process
-    billing_tasks.render_invoice_pdf_task.delay(invoice_id)
-    invoice = Invoice.objects.select_related("profile").get(pk=invoice_id)
-    if invoice.profile.payment_methods.filter(
-            is_default=True, kind__in=[PaymentMethod.Kind.CARD, PaymentMethod.Kind.BANK_ACCOUNT]).exists():
-        payment_tasks.invoice_autocharge_task.delay(invoice_id)
+    return invoice, True
 
 
 def invoice_void(*, actor, invoice: Invoice, reason: str) -> Invoice:
     """Void an issued invoice: its charges return to uninvoiced, its credits to their lots."""
-    from invoicing.services.credits import credits_return_for_invoice
-
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"void_reason": _("Say why the invoice is voided.")})
@@ -157,14 +144,8 @@ def invoice_void(*, actor, invoice: Invoice, reason: str) -> Invoice:
         credits_return_for_invoice(actor=actor, invoice=invoice)
         activity.record(actor=actor, verb="invoice.voided", target=invoice, changes={"reason": reason})
         # The stored PDF must not stay a valid-looking bill: re-render it stamped VOID.
-        transaction.on_commit(lambda: _after_void(invoice.pk))
+        transaction.on_commit(lambda: render_invoice_pdf_task.delay(invoice.pk, force=True))
     return invoice
-
-
-def _after_void(invoice_id: int) -> None:
-    from invoicing.tasks import billing as billing_tasks
-
-    billing_tasks.render_invoice_pdf_task.delay(invoice_id, force=True)
 
 
 @dataclass
@@ -182,19 +163,8 @@ class BillingSummary:
                 f"{len(self.failed)} failed" + (" (dry run: nothing written)" if self.dry_run else ""))
 
 
-def profiles_due(day: date, profile_id: int | None = None):
-    qs = BillingProfile.objects.filter(status=BillingProfile.Status.ACTIVE)
-    if profile_id is not None:
-        return qs.filter(pk=profile_id)
-    return qs.filter(invoice_day=day.day).order_by("pk")
-
-
 def billing_run(*, day: date, profile_id: int | None = None, dry_run: bool = False, progress=None) -> BillingSummary:
     """Run the whole pipeline in-process for ``day`` (run_billing and the embedded default)."""
-    from invoicing.services.credits import credit_lots_expire
-    from invoicing.services.email import invoice_send_email
-    from invoicing.services.pdf import invoice_render_pdf
-
     summary = BillingSummary(day=day, dry_run=dry_run)
     if not dry_run:
         # The daily expiry the beat runs before the billing hour; in-process (the embedded default has
@@ -202,47 +172,28 @@ def billing_run(*, day: date, profile_id: int | None = None, dry_run: bool = Fal
         # profile billed before that date may still use.
         summary.lots_expired = credit_lots_expire(today=min(day, billing_today()), profile_id=profile_id)
     period_start, period_end = billing_period(day)
+    runner = pipeline.InProcess()
     profiles = list(profiles_due(day, profile_id))
     for index, profile in enumerate(profiles, start=1):
         try:
             if dry_run:
-                pending = Charge.objects.filter(profile=profile, invoice__isnull=True,
-                                                service_period_end__lte=period_end).exists()
-                if pending:
+                if has_charges_to_invoice(profile.pk, period_end):
                     summary.made.append(f"(would invoice {profile.name})")
                 else:
                     summary.skipped += 1
             else:
-                connection = transaction.get_connection()
-                connection._billing_inline = True
-                try:
-                    before = Invoice.objects.filter(profile=profile, period_start=period_start,
-                                                    period_end=period_end).exclude(status="void").exists()
-                    invoice = invoice_generate(profile_id=profile.pk, period_start=period_start,
-                                               period_end=period_end, issue_date=day)
-                finally:
-                    connection._billing_inline = False
-                if invoice is None or before:
+                invoice, created = invoice_generate(profile_id=profile.pk, period_start=period_start,
+                                                    period_end=period_end, issue_date=day)
+                if created:
+                    summary.made.append(invoice.number)
+                else:
                     summary.skipped += 1
-                if invoice is not None:
-                    if not before:
-                        summary.made.append(invoice.number)
-                    invoice_render_pdf(invoice_id=invoice.pk)
-                    if invoice_send_email(invoice_id=invoice.pk):
-                        summary.emailed += 1
-                    _autocharge_inline(invoice.pk)
+                if invoice is not None:  # an invoice issued earlier gets what it still lacks
+                    pipeline.after_issue(invoice, runner)
         except Exception as exc:  # noqa: BLE001 - one profile's failure must not stop the run
             log.exception("billing failed for profile %s", profile.pk)
             summary.failed.append(f"{profile.name}: {exc}")
         if progress:
             progress(index, len(profiles))
+    summary.emailed = runner.emailed
     return summary
-
-
-def _autocharge_inline(invoice_id: int) -> None:
-    from invoicing.models import Payment
-    from invoicing.services.payments import invoice_autocharge, notify_autocharge_failed
-
-    payment = invoice_autocharge(invoice_id=invoice_id)
-    if payment is not None and payment.status != Payment.Status.SUCCEEDED:
-        notify_autocharge_failed(invoice_id=invoice_id, reason=payment.failure_reason)

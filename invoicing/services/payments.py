@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 from datetime import date
-from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -23,8 +22,8 @@ from django.utils.translation import gettext as _
 from billing_admin.core import activity
 from billing_admin.core.money import format_money, round_money, to_decimal
 from billing_admin.core.permissions import Action, has_action
-from invoicing.gateway import ChargeResult, get_gateway
 from invoicing.models import Invoice, Payment
+from profiles.gateway import ChargeResult, get_gateway
 from profiles.models import PaymentMethod, Role, RoleAssignment
 
 log = logging.getLogger(__name__)
@@ -129,14 +128,23 @@ def payment_record_transfer(*, actor, invoice: Invoice, amount, reference: str) 
     return payment
 
 
+def autocharge_method(profile) -> PaymentMethod | None:
+    """The method an invoice of the profile is charged to automatically: its default card or bank account."""
+    return profile.payment_methods.filter(
+        is_default=True, kind__in=[PaymentMethod.Kind.CARD, PaymentMethod.Kind.BANK_ACCOUNT]).first()
+
+
+def pays_automatically(invoice: Invoice) -> bool:
+    return autocharge_method(invoice.profile) is not None
+
+
 def invoice_autocharge(*, invoice_id: int) -> Payment | None:
     """Charge the profile's default card (or debit its default bank account, as the invoice says it
     will) for a newly issued invoice (key: one per attempt)."""
     invoice = Invoice.objects.select_related("profile").get(pk=invoice_id)
     if not invoice.is_open or invoice.amount_due <= 0:
         return None
-    method = invoice.profile.payment_methods.filter(
-        is_default=True, kind__in=[PaymentMethod.Kind.CARD, PaymentMethod.Kind.BANK_ACCOUNT]).first()
+    method = autocharge_method(invoice.profile)
     if method is None:
         return None
     attempt = Payment.objects.filter(invoice=invoice, idempotency_key__startswith=f"autocharge-{invoice.pk}-").count()
@@ -200,10 +208,3 @@ def invoices_mark_past_due(*, today: date) -> int:
                 transaction.on_commit(lambda i=invoice, s=subject: _notify(i, "invoicing/email/past_due.txt", s))
             count += 1
     return count
-
-
-def outstanding_past_due(profile) -> Decimal:
-    from django.db.models import Sum
-
-    return Invoice.objects.filter(profile=profile, status=Invoice.Status.PAST_DUE).aggregate(
-        s=Sum("amount_due"))["s"] or Decimal(0)

@@ -1,3 +1,5 @@
-"""Celery tasks of the invoicing app, one module per area. Tasks are thin: ids in, one service call."""
+"""Celery tasks of the invoicing app, one module per area. Tasks are thin: ids in, one service call.
 
-from invoicing.tasks import billing, credits, payments  # noqa: F401
+The package imports none of its modules (a service may enqueue a task of ``documents`` while
+``billing`` imports that service); ``billing_admin.celery`` has the worker import each module.
+"""

@@ -89,7 +89,7 @@ def test_the_ledger_speaks_the_readers_language_whoever_wrote_the_row(client, re
     purchase_record(actor=None, account=profile.account, profile=profile, items=[dict(
         product="VM", description="VM", quantity="1", unit_price="10", service_period_start=today - timedelta(days=30),
         service_period_end=today - timedelta(days=1))])
-    invoice = invoice_generate(profile_id=profile.pk, period_start=today - timedelta(days=30),
+    invoice, _created = invoice_generate(profile_id=profile.pk, period_start=today - timedelta(days=30),
                                period_end=today - timedelta(days=1), issue_date=today)
     client.post("/i18n/setlang/", {"language": "nl", "next": "/"})
     balance = client.get(reverse("invoicing:profile-credit-balance", args=[profile.pk]))

@@ -5,12 +5,12 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db.models import Sum
 
+from billing_admin.core.models import ActivityEvent
 from invoicing.models import CreditLot, CreditTransaction, Invoice
 from invoicing.services.charges import purchase_record
 from invoicing.services.credits import credit_adjust, credit_lot_add, credit_lots_expire
 from invoicing.services.invoices import billing_run, invoice_void
 from invoicing.tasks.credits import expire_credit_lots_task
-from profiles.models import ActivityEvent
 from profiles.tests.factories import BillingAccountFactory, BillingProfileFactory
 
 pytestmark = pytest.mark.django_db

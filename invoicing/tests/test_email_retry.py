@@ -7,8 +7,7 @@ from django.core.mail.backends.base import BaseEmailBackend
 
 from invoicing.models import Invoice
 from invoicing.services.charges import purchase_record
-from invoicing.services.invoices import billing_period, invoice_generate
-from invoicing.tasks.billing import daily_billing_task
+from invoicing.tasks.billing import daily_billing_task, generate_invoice_task
 from profiles.tests.factories import BillingProfileFactory
 
 pytestmark = pytest.mark.django_db
@@ -57,9 +56,8 @@ def test_daily_task_bills_and_an_smtp_outage_is_retried_until_the_mail_goes_out(
 def test_smtp_down_for_good_ends_in_a_visible_failed_state(flaky, django_capture_on_commit_callbacks):
     flaky["fail_first"] = 100
     profile = _issue()
-    start, end = billing_period(date(2026, 11, 1))
     with django_capture_on_commit_callbacks(execute=True):
-        invoice_generate(profile_id=profile.pk, period_start=start, period_end=end, issue_date=date(2026, 11, 1))
+        generate_invoice_task.delay(profile.pk, "2026-11-01")
     invoice = Invoice.objects.get()
     assert invoice.email_status == "failed"
     assert "SMTPServerDisconnected" in invoice.email_last_error and invoice.email_attempts == 7

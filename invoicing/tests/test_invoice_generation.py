@@ -53,8 +53,9 @@ def test_period_is_the_closed_month_before_the_invoice_day():
 def test_amounts_round_half_up_per_line_in_the_currency(country, rate, items, subtotal, tax, due):
     profile = BillingProfileFactory(account=BillingAccountFactory(country=country, tax_rate=rate))
     buy(profile, *items)
-    invoice = invoice_generate(profile_id=profile.pk, period_start=date(2026, 10, 1), period_end=date(2026, 10, 31),
-                               issue_date=NOV1)
+    invoice, created = invoice_generate(profile_id=profile.pk, period_start=date(2026, 10, 1),
+                                        period_end=date(2026, 10, 31), issue_date=NOV1)
+    assert created
     assert (invoice.subtotal, invoice.tax, invoice.amount_due) == (Decimal(subtotal), Decimal(tax), Decimal(due))
     assert invoice.subtotal - invoice.credits_applied + invoice.tax == invoice.amount_due
 

@@ -7,12 +7,11 @@ from django.db import connection
 from django.urls import reverse
 
 from conftest import grant, require_postgres
-from invoicing.gateway import ChargeResult, SandboxGateway
 from invoicing.models import Invoice, Payment
-from invoicing.services.charges import purchase_record
-from invoicing.services.invoices import billing_period, invoice_generate
 from invoicing.services.payments import invoice_pay, invoices_mark_past_due, payment_record_transfer
 from invoicing.tasks.payments import invoice_autocharge_task
+from invoicing.tests.factories import InvoiceFactory
+from profiles.gateway import ChargeResult, SandboxGateway
 from profiles.models import Role
 from profiles.services.payment_methods import payment_method_add_card
 from profiles.tests.factories import BillingProfileFactory, UserFactory, WireTransferFactory
@@ -21,11 +20,7 @@ pytestmark = pytest.mark.django_db
 
 
 def issue(profile, amount="100"):
-    purchase_record(actor=None, account=profile.account, profile=profile, items=[dict(
-        product="VM", description="VM", quantity="1", unit_price=amount,
-        service_period_start=date(2026, 10, 1), service_period_end=date(2026, 10, 31))])
-    start, end = billing_period(date(2026, 11, 1))
-    return invoice_generate(profile_id=profile.pk, period_start=start, period_end=end, issue_date=date(2026, 11, 1))
+    return InvoiceFactory(profile=profile, unit_price=amount)
 
 
 def card(profile, number="4242424242424242"):

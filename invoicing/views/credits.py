@@ -9,9 +9,9 @@ from billing_admin.core.htmx import render_page_or_partial
 from billing_admin.core.money import round_money
 from billing_admin.core.permissions import Action
 from billing_admin.core.views import object_action_required
-from invoicing.selectors import credit_balance_summary, credit_transactions_for, lots_expiring_ids
+from invoicing.selectors import credit_balance_summary, credit_transactions_for, profile_has_credits
 from profiles.selectors import profile_get
-from profiles.tabs import profile_has_credits, profile_tab_context
+from profiles.tabs import profile_tab_context
 
 
 def profile_with_credits_loader(kwargs: dict):
@@ -36,7 +36,7 @@ def profile_credits(request, profile):
     summary = credit_balance_summary(profile=profile)
     context["summary"] = summary
     context["lots"] = summary["lots"]
-    context["expiring_ids"] = lots_expiring_ids(summary["lots"])
+    context["expiring_ids"] = summary["expiring_ids"]
     return render_page_or_partial(request, "invoicing/profile_credits.html", context)
 
 

@@ -15,7 +15,7 @@ from billing_admin.core.views import object_action_required
 from invoicing.forms.payments import PayForm
 from invoicing.models import Payment
 from invoicing.services.payments import invoice_pay
-from invoicing.views.invoices import invoice_loader
+from invoicing.views.invoices import invoice_loader, invoices_context
 from profiles.models import PaymentMethod
 from profiles.tabs import profile_tab_context
 
@@ -41,8 +41,6 @@ def pay_invoice(request, invoice):
         else:
             if payment.status == Payment.Status.SUCCEEDED:
                 messages.success(request, _("Invoice %(number)s is paid. Thank you.") % {"number": invoice.number})
-                from invoicing.views.invoices import invoices_context
-
                 return after_success(request, url=invoices_url, event="invoicePaid",
                                      render=lambda: render_page_or_partial(
                                          request, "invoicing/profile_invoices.html",

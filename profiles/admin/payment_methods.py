@@ -4,6 +4,7 @@ from django.shortcuts import redirect
 from django.utils.translation import gettext_lazy as _
 
 from profiles.models import PaymentMethod
+from profiles.services.payment_methods import payment_method_remove, payment_method_set_default
 
 
 @admin.register(PaymentMethod)
@@ -28,8 +29,6 @@ class PaymentMethodAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Make the selected payment method its profile's default"), permissions=["change"])
     def make_default(self, request, queryset):
-        from profiles.services.payment_methods import payment_method_set_default
-
         for method in queryset.select_related("profile"):
             try:
                 payment_method_set_default(actor=request.user, method=method, support=True)
@@ -38,8 +37,6 @@ class PaymentMethodAdmin(admin.ModelAdmin):
                                   messages.ERROR)
 
     def delete_model(self, request, obj):
-        from profiles.services.payment_methods import payment_method_remove
-
         try:
             payment_method_remove(actor=request.user, method=obj, support=True)
         except (ValidationError, PermissionDenied) as exc:

@@ -5,7 +5,9 @@ from django.shortcuts import redirect
 from django.utils.translation import gettext_lazy as _
 
 from billing_admin.core.admin_mixins import ReadOnlyAdminMixin
-from profiles.models import ActivityEvent, RoleAssignment
+from billing_admin.core.models import ActivityEvent
+from profiles.models import RoleAssignment
+from profiles.services.roles import role_change, role_grant, role_revoke
 
 
 class RoleAssignmentForm(forms.ModelForm):
@@ -33,8 +35,6 @@ class RoleAssignmentAdmin(admin.ModelAdmin):
         return ("user", "profile", "account", "granted_by", "granted_at") if obj else ("granted_by", "granted_at")
 
     def save_model(self, request, obj, form, change):
-        from profiles.services.roles import role_change, role_grant
-
         try:
             if change:
                 role_change(actor=request.user, assignment=RoleAssignment.objects.get(pk=obj.pk),
@@ -60,8 +60,6 @@ class RoleAssignmentAdmin(admin.ModelAdmin):
         return super().response_change(request, obj)
 
     def delete_model(self, request, obj):
-        from profiles.services.roles import role_revoke
-
         try:
             role_revoke(actor=request.user, assignment=obj, support=True)
         except (ValidationError, PermissionDenied) as exc:

@@ -14,7 +14,9 @@ from schwifty.exceptions import SchwiftyException
 
 from billing_admin.core import activity
 from billing_admin.core.permissions import Action, has_action
+from profiles.gateway import card_brand, get_gateway
 from profiles.models import BillingProfile, PaymentMethod
+from profiles.registry import first_blocker, registry
 
 # Countries of the SEPA direct-debit scheme: bank accounts elsewhere are refused.
 SEPA_COUNTRIES = frozenset(
@@ -85,8 +87,6 @@ def luhn_ok(number: str) -> bool:
 @sensitive_variables("number", "digits", "cvc")
 def validate_card(*, number: str, exp_month, exp_year, cvc: str, holder: str, today: date | None = None) -> dict:
     """Return the cleaned card data or raise ValidationError with a message per field."""
-    from invoicing.gateway import card_brand
-
     today = today or date.today()
     errors: dict[str, str] = {}
     digits = re.sub(r"[\s-]", "", number or "")
@@ -141,8 +141,6 @@ def _create(profile: BillingProfile, actor, **fields) -> PaymentMethod:
 
 @sensitive_variables("number", "cvc", "card")
 def payment_method_add_card(*, actor, profile, number, exp_month, exp_year, cvc, holder) -> PaymentMethod:
-    from invoicing.gateway import get_gateway
-
     _check(actor, profile)
     card = validate_card(number=number, exp_month=exp_month, exp_year=exp_year, cvc=cvc, holder=holder)
     token = get_gateway().tokenize(**card)  # the number and CVC go no further than this call
@@ -229,19 +227,11 @@ def payment_method_set_default(*, actor, method: PaymentMethod, support: bool = 
 
 
 def removal_blocker(method: PaymentMethod) -> str | None:
-    """Why the method cannot be removed, or None."""
-    from invoicing.models import Charge, Invoice
-
+    """Why the method cannot be removed, or None: only the last method of a profile is ever held back,
+    by the rules higher apps registered (unpaid invoices, charges waiting to be invoiced)."""
     if PaymentMethod.objects.filter(profile_id=method.profile_id).exclude(pk=method.pk).exists():
         return None
-    if Invoice.objects.filter(profile_id=method.profile_id, status__in=["due", "past_due"]).exists():
-        return _("This is the profile's only payment method and it has unpaid invoices. Add another method first.")
-    if Charge.objects.filter(profile_id=method.profile_id, invoice__isnull=True).exists():
-        return _(
-            "This is the profile's only payment method and charges are waiting to be invoiced. "
-            "Add another method first."
-        )
-    return None
+    return first_blocker(registry.payment_method_removal_blockers, method.profile)
 
 
 def payment_method_remove(*, actor, method: PaymentMethod, support: bool = False) -> None:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from billing_admin.core import activity
 from billing_admin.core.money import UnknownCurrency, currency_for_country
 from billing_admin.core.permissions import Action, has_action
-from profiles.models import BillingAccount, BillingProfile, Role, RoleAssignment
+from profiles.models import BillingAccount, BillingProfile, InvoiceRecipient, Role, RoleAssignment
+from profiles.registry import first_blocker, registry
+from profiles.services.roles import role_grant
 
 PROFILE_FIELDS = [
     "name", "po_number", "bill_to_address", "contact_name", "contact_email",
@@ -22,8 +25,6 @@ def account_create(
     payment_terms_days: int = 30, owner=None,
 ) -> BillingAccount:
     """Create a billing account; ``owner`` (a user) becomes its account owner."""
-    from profiles.services.roles import role_grant
-
     with transaction.atomic():
         account = BillingAccount(
             name=name, country=country, sold_to_address=sold_to_address, tax_id=tax_id, tax_rate=tax_rate,
@@ -53,8 +54,6 @@ def profile_create(
     first purchase). A person who creates a profile becomes its owner unless the account's
     owner role already covers it.
     """
-    from profiles.services.roles import role_grant
-
     if actor is not None and not has_action(actor, Action.CREATE_PROFILE, account):
         raise PermissionDenied(_("You may not create billing profiles in this account."))
     with transaction.atomic():
@@ -130,10 +129,6 @@ def profile_set_invoice_email(*, actor, profile: BillingProfile, opt_in: bool) -
 
 
 def recipient_add(*, actor, profile: BillingProfile, email: str):
-    from django.core.validators import validate_email
-
-    from profiles.models import InvoiceRecipient
-
     _check_edit(actor, profile)
     email = (email or "").strip()
     try:
@@ -160,15 +155,10 @@ def recipient_remove(*, actor, recipient) -> None:
 
 
 def disable_blocker(profile: BillingProfile) -> str | None:
-    """Why the profile cannot be disabled now, or None."""
-    from invoicing.models import Charge, CreditLot, Invoice
-
-    if Invoice.objects.filter(profile=profile, status__in=["due", "past_due"]).exists():
-        return _("It has unpaid invoices. Pay them first.")
-    if CreditLot.objects.filter(profile=profile, status="active", remaining__gt=0).exists():
-        return _("It still has active Azure credits.")
-    if Charge.objects.filter(profile=profile, invoice__isnull=True).exists():
-        return _("It has charges that are not invoiced yet.")
+    """Why the profile cannot be disabled now, or None: the rules higher apps registered, then its own."""
+    reason = first_blocker(registry.disable_blockers, profile)
+    if reason:
+        return reason
     if not BillingProfile.objects.filter(account_id=profile.account_id, status="active").exclude(
             pk=profile.pk).exists():
         return _("It is the account's last active billing profile.")

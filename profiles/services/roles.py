@@ -9,8 +9,9 @@ from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm, remove_perm
 
 from billing_admin.core import activity
-from billing_admin.core.permissions import Action, has_action, perms_for_role
+from billing_admin.core.permissions import Action, has_action
 from profiles.models import ACCOUNT_ROLES, PROFILE_ROLES, BillingAccount, BillingProfile, Role, RoleAssignment
+from profiles.permissions import perms_for_role
 
 
 def _sync_guardian(*, user, scope, old_role: str | None, new_role: str | None) -> None:

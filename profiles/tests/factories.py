@@ -1,27 +1,10 @@
 from __future__ import annotations
 
 import factory
-from django.contrib.auth import get_user_model
 
-from profiles.models import BillingAccount, BillingProfile, InvoiceRecipient, PaymentMethod
-
-PASSWORD = "test-pass-2026"
-
-
-class UserFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = get_user_model()
-        skip_postgeneration_save = True
-
-    email = factory.Sequence(lambda n: f"user{n}@example.com")
-    first_name = factory.Faker("first_name")
-    last_name = factory.Faker("last_name")
-    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
-
-    @factory.post_generation
-    def _save(obj, create, extracted, **kwargs):  # noqa: N805
-        if create:
-            obj.save()
+from billing_admin.core.tests.factories import PASSWORD, UserFactory  # noqa: F401 - the apps' tests import them here
+from profiles.models import BillingAccount, BillingProfile, InvoiceRecipient, PaymentMethod, Role, RoleAssignment
+from profiles.services.roles import role_grant
 
 
 class BillingAccountFactory(factory.django.DjangoModelFactory):
@@ -74,3 +57,20 @@ class WireTransferFactory(factory.django.DjangoModelFactory):
 
     profile = factory.SubFactory(BillingProfileFactory)
     kind = PaymentMethod.Kind.WIRE_TRANSFER
+
+
+class RoleAssignmentFactory(factory.Factory):
+    """A role granted through ``role_grant`` (guardian permissions and the activity log follow);
+    on a profile by default, on an account with ``account=...`` and ``profile=None``."""
+
+    class Meta:
+        model = RoleAssignment
+
+    user = factory.SubFactory(UserFactory)
+    profile = factory.SubFactory(BillingProfileFactory)
+    account = None
+    role = Role.OWNER
+
+    @classmethod
+    def _create(cls, model_class, *, user, profile, account, role):
+        return role_grant(actor=None, user_email=user.email, role=role, profile=profile, account=account)

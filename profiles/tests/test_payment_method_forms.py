@@ -1,14 +1,11 @@
 """The Payment methods tab over HTTP, plain and HTMX: bad input is explained next to its field and
 stores nothing; exactly one default; the last method stays while something is unpaid (it says why)."""
 
-from datetime import date
 
 import pytest
 from django.urls import reverse
 
 from conftest import grant
-from invoicing.services.charges import purchase_record
-from invoicing.services.invoices import invoice_generate
 from profiles.models import PaymentMethod, Role
 from profiles.tests.factories import BillingProfileFactory, UserFactory
 
@@ -86,17 +83,3 @@ def test_exactly_one_default_through_add_make_default_and_remove(owner_client, h
     assert defaults() == [bank.pk]
 
 
-@pytest.mark.parametrize("headers", HEADERS, ids=["plain", "htmx"])
-def test_the_last_method_stays_while_an_invoice_is_unpaid_and_the_page_says_why(owner_client, headers):
-    client, profile = owner_client
-    client.post(reverse("profiles:payment-method-add", args=[profile.pk, "card"]), CARD)
-    purchase_record(actor=None, account=profile.account, profile=profile, items=[dict(
-        product="VM", description="VM", quantity="1", unit_price="10",
-        service_period_start=date(2026, 10, 1), service_period_end=date(2026, 10, 31))])
-    invoice_generate(profile_id=profile.pk, period_start=date(2026, 10, 1), period_end=date(2026, 10, 31),
-                     issue_date=date(2026, 11, 1))
-    only = PaymentMethod.objects.get()
-    response = client.post(reverse("profiles:payment-method-remove", args=[profile.pk, only.pk]), follow=True,
-                           **headers)
-    assert "it has unpaid invoices" in response.text
-    assert PaymentMethod.objects.filter(pk=only.pk, is_default=True).exists()

@@ -3,7 +3,6 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from conftest import grant
-from invoicing.services.charges import purchase_record
 from profiles.models import PaymentMethod, Role
 from profiles.services.payment_methods import (
     payment_method_add_bank_account,
@@ -65,24 +64,6 @@ def test_set_default_and_removing_the_default_promotes_the_next():
     payment_method_remove(actor=None, method=second)
     first.refresh_from_db()
     assert first.is_default
-
-
-def test_the_last_method_stays_while_charges_wait_to_be_invoiced(client):
-    from datetime import date
-
-    profile = BillingProfileFactory()
-    only = payment_method_add_wire_transfer(actor=None, profile=profile)
-    purchase_record(actor=None, account=profile.account, profile=profile, items=[dict(
-        product="VM", description="VM", quantity="1", unit_price="1",
-        service_period_start=date(2026, 10, 1), service_period_end=date(2026, 10, 31))])
-    with pytest.raises(ValidationError, match="only payment method"):
-        payment_method_remove(actor=None, method=only)
-    owner = UserFactory()
-    grant(owner, Role.OWNER, profile)
-    client.force_login(owner)
-    page = client.get(reverse("profiles:payment-method-remove", args=[profile.pk, only.pk]))
-    assert "charges are waiting to be invoiced" in page.text
-    assert PaymentMethod.objects.filter(pk=only.pk).exists()
 
 
 def test_the_add_card_form_shows_errors_and_never_echoes_the_number(client):

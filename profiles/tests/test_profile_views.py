@@ -1,10 +1,8 @@
-from datetime import date
 
 import pytest
 from django.urls import reverse
 
 from conftest import grant
-from invoicing.services.charges import purchase_record
 from profiles.models import BillingProfile, InvoiceRecipient, Role
 from profiles.tests.factories import BillingAccountFactory, BillingProfileFactory, UserFactory
 
@@ -123,19 +121,6 @@ def test_users_who_may_not_create_get_no_button_and_403(client):
     assert client.get(reverse("profiles:profile-create")).status_code == 403
 
 
-def test_disable_is_refused_saying_why_while_charges_wait(owner_client):
-    profile = owner_client.profile
-    BillingProfileFactory(account=profile.account)  # not the last active profile
-    purchase_record(actor=None, account=profile.account, profile=profile, items=[dict(
-        product="VM", description="VM", quantity="1", unit_price="1",
-        service_period_start=date(2026, 10, 1), service_period_end=date(2026, 10, 31))])
-    url = reverse("profiles:profile-disable", args=[profile.pk])
-    assert "charges that are not invoiced yet" in owner_client.get(url).text
-    owner_client.post(url)
-    profile.refresh_from_db()
-    assert profile.status == "active"
-
-
 def test_disable_works_when_nothing_blocks_and_refuses_the_last_active_profile(owner_client):
     profile = owner_client.profile
     url = reverse("profiles:profile-disable", args=[profile.pk])
@@ -176,44 +161,6 @@ def test_the_language_switch_works_signed_out_and_speaks_dutch(client):
     assert response.status_code == 302
     page = client.get("/accounts/login/")
     assert "Inloggen" in page.text and 'lang="nl"' in page.text
-
-
-def _issue_invoice(profile):
-    from invoicing.services.invoices import billing_period, invoice_generate
-
-    purchase_record(actor=None, account=profile.account, profile=profile, items=[dict(
-        product="VM", description="VM", quantity="1", unit_price="10",
-        service_period_start=date(2026, 10, 1), service_period_end=date(2026, 10, 31))])
-    start, end = billing_period(date(2026, 11, 1))
-    return invoice_generate(profile_id=profile.pk, period_start=start, period_end=end, issue_date=date(2026, 11, 1))
-
-
-def test_disable_is_refused_saying_why_while_an_invoice_is_unpaid(owner_client):
-    profile = owner_client.profile
-    BillingProfileFactory(account=profile.account)
-    invoice = _issue_invoice(profile)
-    assert invoice.status == "due"
-    url = reverse("profiles:profile-disable", args=[profile.pk])
-    assert "It has unpaid invoices. Pay them first." in owner_client.get(url).text
-    refused = owner_client.post(url, follow=True)
-    assert "cannot be disabled: It has unpaid invoices" in refused.text
-    profile.refresh_from_db()
-    assert profile.status == "active"
-
-
-def test_disable_is_refused_saying_why_while_credits_are_active(owner_client):
-    from invoicing.services.credits import credit_lot_add
-
-    profile = owner_client.profile
-    BillingProfileFactory(account=profile.account)
-    credit_lot_add(actor=None, profile=profile, source="promotional", amount="50", start_date=date(2026, 1, 1),
-                   expiration_date=date(2099, 1, 1))
-    url = reverse("profiles:profile-disable", args=[profile.pk])
-    page = owner_client.get(url).text
-    assert "It still has active Azure credits." in page and 'type="submit" class="danger"' not in page
-    owner_client.post(url)
-    profile.refresh_from_db()
-    assert profile.status == "active"
 
 
 def test_only_owners_see_and_may_use_disable(client):

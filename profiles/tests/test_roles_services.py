@@ -1,8 +1,9 @@
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from billing_admin.core.models import ActivityEvent
 from conftest import grant
-from profiles.models import ActivityEvent, BillingProfileUserObjectPermission, Role, RoleAssignment
+from profiles.models import BillingProfileUserObjectPermission, Role, RoleAssignment
 from profiles.services.roles import role_change, role_grant, role_revoke
 from profiles.tests.factories import BillingProfileFactory, UserFactory
 

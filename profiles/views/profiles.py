@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
-from django.db.models import OuterRef, Q, Subquery
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -14,12 +12,12 @@ from django.views.decorators.http import require_POST
 
 from billing_admin.core.htmx import add_errors, after_success, render_page_or_partial
 from billing_admin.core.money import currency_for_country
-from billing_admin.core.permissions import Action, accounts_with_action
+from billing_admin.core.permissions import Action
 from billing_admin.core.views import checks_permissions_itself, object_action_required
-from invoicing.models import Invoice
 from profiles.forms.profiles import PONumberForm, ProfileCreateForm, ProfileDetailsForm, RecipientForm
-from profiles.models import BillingAccount, InvoiceRecipient, PaymentMethod
-from profiles.selectors import profile_loader, profiles_visible_to
+from profiles.models import InvoiceRecipient
+from profiles.permissions import accounts_with_action
+from profiles.selectors import profile_list_page, profile_loader
 from profiles.services import profiles as profile_services
 from profiles.tabs import profile_tab_context
 
@@ -28,31 +26,10 @@ OVERVIEW = "profiles/profile_overview.html"
 
 @checks_permissions_itself("lists only the profiles the user may see")
 def profile_list(request):
-    visible = profiles_visible_to(request.user)
-    accounts = BillingAccount.objects.filter(pk__in=visible.values("account_id")).order_by("name")
     query = (request.GET.get("q") or "").strip()[:100]
     account_id = request.GET.get("account") or ""
-    profiles = visible
-    if query:
-        profiles = profiles.filter(Q(name__icontains=query) | Q(po_number__icontains=query)
-                                   | Q(account__name__icontains=query))
-    if account_id.isdigit():
-        profiles = profiles.filter(account_id=int(account_id))
-    default_method = PaymentMethod.objects.filter(profile=OuterRef("pk"), is_default=True)
-    latest = Invoice.objects.filter(profile=OuterRef("pk")).exclude(status="void").order_by("-issue_date", "-pk")
-    profiles = profiles.annotate(
-        pm_kind=Subquery(default_method.values("kind")[:1]),
-        pm_last4=Subquery(default_method.values("card_last4")[:1]),
-        pm_iban=Subquery(default_method.values("iban_masked")[:1]),
-        pm_brand=Subquery(default_method.values("card_brand")[:1]),
-        latest_status=Subquery(latest.values("status")[:1]),
-    ).order_by("account__name", "name", "pk")
-    page = Paginator(profiles, 25).get_page(request.GET.get("page"))
-    context = {
-        "page": page, "query": query, "accounts": accounts, "account_id": account_id,
-        "can_create": accounts_with_action(request.user, Action.CREATE_PROFILE).exists(),
-        "status_labels": dict(Invoice.Status.choices), "kind_labels": dict(PaymentMethod.Kind.choices),
-    }
+    context = profile_list_page(request.user, query=query, account_id=account_id, page=request.GET.get("page"))
+    context.update({"query": query, "account_id": account_id})
     return render_page_or_partial(request, "profiles/profile_list.html", context, partial="results")
 
 

@@ -1,7 +1,7 @@
 import pytest
 from django.test import Client
 
-from profiles.tests.factories import UserFactory
+from billing_admin.core.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -11,10 +11,10 @@ def test_a_server_error_page_names_the_configured_support_address_in_the_users_l
         settings, monkeypatch, language, heading):
     settings.SUPPORT_URL = "https://help.example.com/billing"
 
-    def broken(user):
+    def broken(user, **filters):
         raise RuntimeError("the database went away")
 
-    monkeypatch.setattr("profiles.views.profiles.profiles_visible_to", broken)
+    monkeypatch.setattr("profiles.views.profiles.profile_list_page", broken)
     client = Client(raise_request_exception=False)
     client.force_login(UserFactory())
     client.post("/i18n/setlang/", {"language": language, "next": "/"})

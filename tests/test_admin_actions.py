@@ -6,7 +6,7 @@ from django.urls import reverse
 from conftest import grant
 from invoicing.models import Invoice
 from invoicing.services.charges import purchase_record
-from invoicing.services.invoices import invoice_generate
+from invoicing.tests.factories import InvoiceFactory
 from profiles.models import BillingProfileUserObjectPermission, Role, RoleAssignment
 from profiles.tests.factories import BillingProfileFactory, UserFactory
 
@@ -22,11 +22,7 @@ def staff(client):
 
 def issued_invoice(profile):
     """One €10 charge for October, invoiced on 1 November."""
-    purchase_record(actor=None, account=profile.account, profile=profile, items=[dict(
-        product="VM", description="VM", quantity="1", unit_price="10",
-        service_period_start=date(2026, 10, 1), service_period_end=date(2026, 10, 31))])
-    return invoice_generate(profile_id=profile.pk, period_start=date(2026, 10, 1), period_end=date(2026, 10, 31),
-                            issue_date=date(2026, 11, 1))
+    return InvoiceFactory(profile=profile)
 
 
 def test_support_grants_and_revokes_roles_through_the_services(staff):
@@ -91,7 +87,7 @@ def test_support_voids_an_invoice_from_the_admin(staff):
 
 
 def test_support_role_changes_name_the_support_engineer_in_the_grant_and_the_log(staff):
-    from profiles.models import ActivityEvent
+    from billing_admin.core.models import ActivityEvent
 
     profile, pat = BillingProfileFactory(), UserFactory()
     grant(UserFactory(), Role.OWNER, profile)
@@ -115,7 +111,8 @@ def test_a_refused_role_removal_in_the_admin_does_not_claim_success(staff):
 
 
 def test_support_removes_and_defaults_payment_methods_through_the_services(staff):
-    from profiles.models import ActivityEvent, PaymentMethod
+    from billing_admin.core.models import ActivityEvent
+    from profiles.models import PaymentMethod
     from profiles.tests.factories import CardFactory, WireTransferFactory
 
     profile = BillingProfileFactory()
@@ -144,7 +141,7 @@ def test_support_removes_and_defaults_payment_methods_through_the_services(staff
 def test_deleting_a_person_in_the_admin_cannot_remove_the_last_owner(staff):
     from django.contrib.auth import get_user_model
 
-    from profiles.models import ActivityEvent
+    from billing_admin.core.models import ActivityEvent
 
     profile = BillingProfileFactory()
     only_owner, reader = UserFactory(), UserFactory()

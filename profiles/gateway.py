@@ -1,5 +1,8 @@
 """The payment gateway interface and the sandbox that ships with the product.
 
+It lives with the payment methods: adding a card tokenizes it here; invoicing charges the
+stored token (or debits the bank account) through the same gateway.
+
 A real processor is added later behind the same interface (``PAYMENT_GATEWAY`` names the
 class). Card numbers reach ``tokenize`` only; nothing here logs or returns them.
 """
@@ -28,14 +31,6 @@ class ChargeResult:
     status: str  # "succeeded" | "declined" | "failed_transient"
     reference: str = ""
     reason: str = ""
-
-    @property
-    def succeeded(self) -> bool:
-        return self.status == "succeeded"
-
-    @property
-    def transient(self) -> bool:
-        return self.status == "failed_transient"
 
 
 class Gateway:

@@ -3,7 +3,7 @@ methods of each kind, charges, credits with a history, and real past invoices (P
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from dateutil.relativedelta import relativedelta
 from django.contrib.auth import get_user_model
@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from invoicing.models import Invoice
+from invoicing.models import CreditTransaction, Invoice
 from invoicing.services.charges import purchase_record
 from invoicing.services.credits import credit_lot_add
 from invoicing.services.invoices import billing_run
@@ -155,10 +155,6 @@ class Command(BaseCommand):
     @staticmethod
     def date_the_ledger():
         """Demo only: give each ledger entry the date it would have had (seeding runs in one moment)."""
-        from datetime import UTC, datetime, time
-
-        from invoicing.models import CreditTransaction
-
         for entry in CreditTransaction.objects.select_related("invoice", "lot"):
             if entry.invoice_id:
                 day = entry.invoice.issue_date

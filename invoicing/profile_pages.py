@@ -1,0 +1,64 @@
+"""What invoicing shows on the profile pages and what it asks before a profile changes.
+
+Registered into ``profiles.registry`` from ``InvoicingConfig.ready()``: the Invoices tab and the
+two credit tabs (which exist only for profiles that have ever had credits), the past-due notice
+above the tabs, the list's latest-invoice column, and the rules that block disabling a profile
+or removing its only payment method.
+"""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from invoicing import selectors
+from invoicing.models import Invoice
+from profiles import registry
+
+
+def _past_due_notice(profile) -> dict | None:
+    count = selectors.past_due_count(profile=profile)
+    return {"past_due_count": count} if count else None
+
+
+def _disable_blocked_by_open_invoices(profile) -> str | None:
+    return _("It has unpaid invoices. Pay them first.") if selectors.has_open_invoices(profile.pk) else None
+
+
+def _disable_blocked_by_credits(profile) -> str | None:
+    return _("It still has active Azure credits.") if selectors.has_active_credits(profile.pk) else None
+
+
+def _disable_blocked_by_charges(profile) -> str | None:
+    return _("It has charges that are not invoiced yet.") if selectors.has_uninvoiced_charges(profile.pk) else None
+
+
+def _last_method_blocked_by_open_invoices(profile) -> str | None:
+    if selectors.has_open_invoices(profile.pk):
+        return _("This is the profile's only payment method and it has unpaid invoices. Add another method first.")
+    return None
+
+
+def _last_method_blocked_by_charges(profile) -> str | None:
+    if selectors.has_uninvoiced_charges(profile.pk):
+        return _("This is the profile's only payment method and charges are waiting to be invoiced. "
+                 "Add another method first.")
+    return None
+
+
+def register() -> None:
+    registry.register_tab(registry.Tab("credit-balance", gettext_lazy("Azure credit balance"),
+                                       "invoicing:profile-credit-balance", order=30,
+                                       visible=selectors.profile_has_credits))
+    registry.register_tab(registry.Tab("credits", gettext_lazy("Azure credits"), "invoicing:profile-credits",
+                                       order=40, visible=selectors.profile_has_credits))
+    registry.register_tab(registry.Tab("invoices", gettext_lazy("Invoices"), "invoicing:profile-invoices", order=50))
+    registry.register_notice(registry.Fragment("past-due", "invoicing/_profile_warnings.html", _past_due_notice))
+    registry.register_list_column(registry.ListColumn(
+        "latest-invoice", gettext_lazy("Latest invoice"), selectors.with_latest_invoice_status,
+        "invoicing/_profile_list_latest_invoice.html", data={"status_labels": dict(Invoice.Status.choices)}))
+    registry.register_disable_blocker("open-invoices", _disable_blocked_by_open_invoices)
+    registry.register_disable_blocker("active-credits", _disable_blocked_by_credits)
+    registry.register_disable_blocker("uninvoiced-charges", _disable_blocked_by_charges)
+    registry.register_payment_method_removal_blocker("open-invoices", _last_method_blocked_by_open_invoices)
+    registry.register_payment_method_removal_blocker("uninvoiced-charges", _last_method_blocked_by_charges)

@@ -1,0 +1,47 @@
+"""Celery tasks of an issued invoice's documents (PDF, e-mail), and the runner that enqueues the
+steps of ``invoicing.services.pipeline`` as tasks."""
+
+from __future__ import annotations
+
+import smtplib
+
+from celery import shared_task
+from django.conf import settings
+
+from invoicing.services import pipeline
+from invoicing.services.email import invoice_email_failed, invoice_send_email
+from invoicing.services.pdf import invoice_render_pdf
+from invoicing.tasks.payments import invoice_autocharge_task
+
+
+@shared_task(name="invoicing.render_invoice_pdf", acks_late=True)
+def render_invoice_pdf_task(invoice_id: int, force: bool = False) -> None:
+    pipeline.after_pdf(invoice_render_pdf(invoice_id=invoice_id, force=force), QUEUE)
+
+
+@shared_task(bind=True, name="invoicing.email_invoice", acks_late=True, max_retries=6)
+def email_invoice_task(self, invoice_id: int) -> bool:
+    try:
+        return invoice_send_email(invoice_id=invoice_id)
+    except (OSError, smtplib.SMTPException) as exc:
+        if self.request.retries >= self.max_retries:
+            invoice_email_failed(invoice_id=invoice_id, error=f"{type(exc).__name__}: {exc}")
+            return False
+        countdown = min(2 ** self.request.retries * settings.INVOICE_EMAIL_RETRY_SECONDS, 3600)
+        raise self.retry(exc=exc, countdown=countdown) from exc
+
+
+class Queue:
+    """The pipeline's runner on Celery workers: each step is a task (with its priority, see billing_admin.celery)."""
+
+    def pdf(self, invoice_id: int) -> None:
+        render_invoice_pdf_task.delay(invoice_id)
+
+    def email(self, invoice_id: int) -> None:
+        email_invoice_task.delay(invoice_id)
+
+    def autocharge(self, invoice_id: int) -> None:
+        invoice_autocharge_task.delay(invoice_id)
+
+
+QUEUE = Queue()

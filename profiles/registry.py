@@ -1,0 +1,113 @@
+"""What higher apps add to the profile pages: tabs, notices, list columns, rules that block a change.
+
+``profiles`` never imports a higher app. An app that must show something on the profile pages
+(``invoicing``: the invoice and credit tabs, the past-due notice, the list's latest-invoice
+column) or must be asked before a profile changes (unpaid invoices block disabling) registers
+it here from its ``AppConfig.ready()``, the way pretix and Oscar let apps plug into a page.
+Registering the same key twice replaces the entry (``ready()`` may run again in tests).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.db.models import QuerySet
+
+
+@dataclass(frozen=True)
+class Tab:
+    """A tab of the profile page: a real URL (``url_name`` takes the profile id)."""
+
+    key: str
+    label: str
+    url_name: str
+    order: int
+    visible: Callable[[object], bool] | None = None  # (profile) → shown? None: always
+
+
+@dataclass(frozen=True)
+class Fragment:
+    """A template included on the profile pages with ``data`` from ``context(profile)``.
+
+    ``context`` returns None when there is nothing to show."""
+
+    key: str
+    template: str
+    context: Callable[[object], dict | None]
+
+
+@dataclass(frozen=True)
+class ListColumn:
+    """A column of the profile list: ``annotate(queryset)`` adds what ``template`` shows of each
+    ``profile`` (one subquery, so the list's query count does not grow with the page)."""
+
+    key: str
+    header: str
+    annotate: Callable[[QuerySet], QuerySet]
+    template: str
+    data: dict = field(default_factory=dict)  # what else the template needs, as ``data``
+
+
+# A rule returns why the change cannot happen now (a sentence for the user), or None.
+Blocker = Callable[[object], str | None]
+
+
+@dataclass
+class _Registry:
+    tabs: dict[str, Tab]
+    notices: dict[str, Fragment]
+    list_columns: dict[str, ListColumn]
+    disable_blockers: dict[str, Blocker]
+    payment_method_removal_blockers: dict[str, Blocker]
+
+
+registry = _Registry(tabs={}, notices={}, list_columns={}, disable_blockers={}, payment_method_removal_blockers={})
+
+
+def register_tab(tab: Tab) -> None:
+    registry.tabs[tab.key] = tab
+
+
+def register_notice(fragment: Fragment) -> None:
+    """Shown above the tabs on every tab of the profile page (a warning, a banner)."""
+    registry.notices[fragment.key] = fragment
+
+
+def register_list_column(column: ListColumn) -> None:
+    registry.list_columns[column.key] = column
+
+
+def register_disable_blocker(key: str, rule: Blocker) -> None:
+    """``rule(profile)``: why the profile cannot be disabled, or None."""
+    registry.disable_blockers[key] = rule
+
+
+def register_payment_method_removal_blocker(key: str, rule: Blocker) -> None:
+    """``rule(profile)``: why the profile's only payment method cannot be removed, or None."""
+    registry.payment_method_removal_blockers[key] = rule
+
+
+def list_columns() -> list[ListColumn]:
+    return list(registry.list_columns.values())
+
+
+def tabs_for(profile) -> list[Tab]:
+    return [t for t in sorted(registry.tabs.values(), key=lambda t: t.order) if t.visible is None or t.visible(profile)]
+
+
+def notices_for(profile) -> list[dict]:
+    shown = []
+    for fragment in registry.notices.values():
+        data = fragment.context(profile)
+        if data is not None:
+            shown.append({"template": fragment.template, "data": data})
+    return shown
+
+
+def first_blocker(rules: dict[str, Blocker], obj) -> str | None:
+    for rule in rules.values():
+        reason = rule(obj)
+        if reason:
+            return reason
+    return None
