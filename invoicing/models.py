@@ -363,7 +363,9 @@ class Payment(models.Model):
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
     reference = models.CharField(_("reference"), max_length=80, blank=True)
     failure_reason = models.CharField(_("failure reason"), max_length=200, blank=True)
-    idempotency_key = models.CharField(_("idempotency key"), max_length=80, unique=True)
+    # Scoped to the invoice: ``pay-<person id>-<nonce>`` for a person's attempt (see
+    # invoicing.services.payments), ``autocharge-<n>`` and ``transfer`` for the system's own.
+    idempotency_key = models.CharField(_("idempotency key"), max_length=80)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -378,6 +380,7 @@ class Payment(models.Model):
             models.UniqueConstraint(
                 fields=["invoice"], condition=Q(status="succeeded"), name="one_successful_payment_per_invoice"
             ),
+            models.UniqueConstraint(fields=["invoice", "idempotency_key"], name="payment_key_unique_per_invoice"),
         ]
 
     def __str__(self) -> str:

@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from conftest import grant
 from invoicing.models import Invoice, Payment
-from invoicing.services.payments import invoice_pay
+from invoicing.services.payments import invoice_pay, payment_key_issue, payment_record_transfer
 from invoicing.tests.factories import InvoiceFactory
 from profiles.models import PaymentMethod, Role, RoleAssignment
 from profiles.services.payment_methods import payment_method_add_card
@@ -104,18 +104,50 @@ def test_another_invoices_payment_key_neither_pays_nor_answers_for_ours(client, 
     attempt) on our invoice must not say "paid", must not show their outcome and pays nothing."""
     w = two_customers
     declined_card = card(w["theirs"], "4000000000009995")
-    declined = invoice_pay(actor=None, invoice=w["theirs_invoice"], payment_method=declined_card,
-                           idempotency_key="their-declined-key")
-    paid = invoice_pay(actor=None, invoice=w["theirs_invoice"], payment_method=w["theirs_card"],
-                       idempotency_key="their-paid-key")
+    their_keys = [payment_key_issue(actor=w["stranger"], invoice=w["theirs_invoice"]) for _ in range(2)]
+    declined = invoice_pay(actor=w["stranger"], invoice=w["theirs_invoice"], payment_method=declined_card,
+                           idempotency_key=their_keys[0])
+    paid = invoice_pay(actor=w["stranger"], invoice=w["theirs_invoice"], payment_method=w["theirs_card"],
+                       idempotency_key=their_keys[1])
     assert (declined.status, paid.status) == ("declined", "succeeded")
     client.force_login(w["me"])
     url = reverse("invoicing:invoice-pay", args=[w["ours"].pk, w["ours_invoice"].pk])
     before = snapshot()
-    for key in ("their-declined-key", "their-paid-key"):
+    for key in their_keys:
         response = client.post(url, {"payment_method": w["ours_card"].pk, "idempotency_key": key}, **headers)
         assert response.status_code == 200
         assert "This payment form has expired" in response.text
         assert "insufficient funds" not in response.text and "is paid" not in response.text
     assert snapshot() == before
+    assert Invoice.objects.get(pk=w["ours_invoice"].pk).status == "due"
+
+
+@pytest.mark.parametrize("headers", HEADERS, ids=["plain", "htmx"])
+def test_keys_shaped_like_the_systems_own_do_not_block_another_accounts_payments(client, two_customers, headers):
+    """A customer who posts declined attempts on his own invoice with keys shaped like the ones the
+    system makes for another account's invoice (its automatic charge, support's recorded transfer)
+    changes nothing for that account: its card is still charged and support can still record a
+    transfer."""
+    from invoicing.services.payments import invoice_autocharge
+
+    w = two_customers
+    declining = card(w["ours"], "4000000000000002")
+    victim_card = BillingProfileFactory()
+    card(victim_card)  # its default: the invoice is charged to it automatically
+    target = issue(victim_card)
+    victim_transfer = issue(BillingProfileFactory())  # another account's invoice, paid by transfer
+    client.force_login(w["me"])
+    url = reverse("invoicing:invoice-pay", args=[w["ours"].pk, w["ours_invoice"].pk])
+    for key in (f"autocharge-{target.pk}-1", f"autocharge-{target.pk}-2", f"transfer-{victim_transfer.pk}",
+                f"transfer-{target.pk}", "autocharge-1", "transfer"):
+        response = client.post(url, {"payment_method": declining.pk, "idempotency_key": key}, **headers)
+        assert response.status_code == 200
+    payment = invoice_autocharge(invoice_id=target.pk)
+    assert payment is not None and payment.status == "succeeded"
+    target.refresh_from_db()
+    assert target.status == "paid"
+    support = UserFactory(is_staff=True)
+    transfer = payment_record_transfer(actor=support, invoice=victim_transfer,
+                                       amount=str(victim_transfer.amount_due), reference="NL-BANK-1")
+    assert transfer.status == "succeeded"
     assert Invoice.objects.get(pk=w["ours_invoice"].pk).status == "due"

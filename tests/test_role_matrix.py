@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from conftest import grant
 from invoicing.models import Invoice
+from invoicing.services.payments import payment_key_issue
 from invoicing.tests.factories import InvoiceFactory
 from profiles.models import InvoiceRecipient, PaymentMethod, Role, RoleAssignment
 from profiles.tests.factories import BillingProfileFactory, CardFactory, UserFactory, WireTransferFactory
@@ -73,7 +74,7 @@ def state(w):
             sorted(RoleAssignment.objects.filter(profile=p).values_list("user__email", "role")))
 
 
-def request_for(action, w, client, headers):
+def request_for(action, w, client, headers, user):
     p, inv = w["profile"], w["invoice"]
     pk = p.pk
     r = reverse
@@ -95,8 +96,8 @@ def request_for(action, w, client, headers):
             "holder": "Contoso", "iban": "NL91ABNA0417164300", "bic": ""}),
         "set_default_method": (r("profiles:payment-method-default", args=[pk, w["card"].pk]), {}),
         "remove_method": (r("profiles:payment-method-remove", args=[pk, w["card"].pk]), {}),
-        "pay": (r("invoicing:invoice-pay", args=[pk, inv.pk]), {"payment_method": w["card"].pk,
-                                                                 "idempotency_key": "matrix-key"}),
+        "pay": (r("invoicing:invoice-pay", args=[pk, inv.pk]), {
+            "payment_method": w["card"].pk, "idempotency_key": payment_key_issue(actor=user, invoice=inv)}),
         "grant_role": (r("profiles:role-grant", args=[pk]), {"email": "target@example.com", "role": "reader"}),
         "change_role": (r("profiles:role-change", args=[pk, w["victim_grant"].pk]), {"role": "contributor"}),
         "remove_role": (r("profiles:role-remove", args=[pk, w["victim_grant"].pk]), {}),
@@ -110,10 +111,11 @@ def request_for(action, w, client, headers):
 @pytest.mark.parametrize("action", sorted(EXPECTED))
 @pytest.mark.parametrize("who", WHO)
 def test_role_matrix(client, world, who, action, htmx):
-    client.force_login(acting_user(who, world))
+    user = acting_user(who, world)
+    client.force_login(user)
     headers = {"HTTP_HX_REQUEST": "true"} if htmx else {}
     before = state(world)
-    response = request_for(action, world, client, headers)
+    response = request_for(action, world, client, headers, user)
     if who in ("nobody", "sibling_owner"):
         assert response.status_code == 404
         assert state(world) == before

@@ -1,17 +1,26 @@
 """Paying invoices: every attempt is stored with its outcome; an invoice is paid once and only once.
 
-A payment attempt carries an idempotency key (made when the pay form is shown). The invoice row
-is locked while paying, a repeated key returns the first attempt's result, and the database
-allows one succeeded payment per invoice: double clicks, retried requests, two tabs and two
-concurrent requests all pay once.
+A payment attempt carries an idempotency key. The invoice row is locked while paying, a repeated
+key returns the first attempt's result, and the database allows one succeeded payment per invoice:
+double clicks, retried requests, two tabs and two concurrent requests all pay once.
+
+Keys are scoped to their invoice (unique per invoice, not globally) and never chosen by a browser:
+- a pay form carries a key the server issued (``payment_key_issue``): a random nonce signed for
+  that invoice and that person; ``invoice_pay`` refuses any other value and stores it as
+  ``pay-<person id>-<nonce>``, so a request can only ever name its own attempts;
+- the keys the system makes itself (``autocharge-<n>``, ``transfer``) are written by this module
+  only, in a namespace no request can reach.
 """
 
 from __future__ import annotations
 
 import logging
+import re
+import uuid
 from datetime import date
 
 from django.conf import settings
+from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
@@ -40,6 +49,7 @@ def _charge(payment_method: PaymentMethod, invoice: Invoice, key: str) -> Charge
     """Ask the processor; a processor that fails to answer (timeout, connection error, a bug in its
     client) is a transient failure, stored like any other outcome, never a lost attempt."""
     gateway = get_gateway()
+    key = f"invoice-{invoice.pk}-{key}"  # the processor's keys are global: name the invoice
     try:
         if payment_method.kind == PaymentMethod.Kind.CARD:
             return gateway.charge(token=payment_method.gateway_token, amount=invoice.amount_due,
@@ -53,13 +63,43 @@ def _charge(payment_method: PaymentMethod, invoice: Invoice, key: str) -> Charge
         return ChargeResult("failed_transient", "", "The card processor did not answer; try again later.")
 
 
+_NONCE = re.compile(r"[0-9a-f]{32}")
+
+
+def _key_signer(actor, invoice: Invoice) -> signing.Signer:
+    return signing.Signer(salt=f"invoicing.payment-key.{invoice.pk}.{actor.pk}")
+
+
+def payment_key_issue(*, actor, invoice: Invoice) -> str:
+    """A fresh idempotency key for one pay form of ``invoice`` shown to ``actor`` (signed: only the
+    server makes them, and one is good for that invoice and that person only)."""
+    return _key_signer(actor, invoice).sign(uuid.uuid4().hex)
+
+
+def _request_key(actor, invoice: Invoice, value: str) -> str | None:
+    """The stored key for a key that came back from a pay form, or None when it is not one we issued
+    for this invoice and this person."""
+    try:
+        nonce = _key_signer(actor, invoice).unsign((value or "").strip()[:200])
+    except signing.BadSignature:
+        return None
+    return f"pay-{actor.pk}-{nonce}" if _NONCE.fullmatch(nonce) else None
+
+
 def invoice_pay(*, actor, invoice: Invoice, payment_method: PaymentMethod, idempotency_key: str) -> Payment:
-    """Charge ``payment_method`` for the invoice's amount due. Returns the attempt (see its status)."""
-    if actor is not None and not has_action(actor, Action.PAY, invoice.profile):
+    """A person pays: charge ``payment_method`` for the invoice's amount due, with the key of the pay
+    form (``payment_key_issue``). Returns the attempt (see its status)."""
+    if actor is None or not getattr(actor, "pk", None) or not has_action(actor, Action.PAY, invoice.profile):
         raise PermissionDenied(_("You may not pay invoices of this billing profile."))
-    key = (idempotency_key or "").strip()[:80]
-    if not key:
-        raise ValidationError(_("This payment form has expired. Reload the page and try again."))
+    key = _request_key(actor, invoice, idempotency_key)
+    if key is None:
+        raise ValidationError(_("This payment form has expired; it has been renewed. Check the details and "
+                                "confirm the payment again."), code="payment_key")
+    return _attempt(actor=actor, invoice=invoice, payment_method=payment_method, key=key)
+
+
+def _attempt(*, actor, invoice: Invoice, payment_method: PaymentMethod, key: str) -> Payment:
+    """One payment attempt under ``key`` (already scoped: a person's, or one the system made)."""
     if payment_method.profile_id != invoice.profile_id:
         raise ValidationError({"payment_method": _("Choose one of this profile's payment methods.")})
     if payment_method.kind == PaymentMethod.Kind.WIRE_TRANSFER:
@@ -67,12 +107,8 @@ def invoice_pay(*, actor, invoice: Invoice, payment_method: PaymentMethod, idemp
                                                    "bank account to pay here.")})
     with transaction.atomic():
         invoice = Invoice.objects.select_for_update().select_related("profile").get(pk=invoice.pk)
-        earlier = Payment.objects.filter(idempotency_key=key).first()
+        earlier = Payment.objects.filter(invoice=invoice, idempotency_key=key).first()
         if earlier is not None:
-            if earlier.invoice_id != invoice.pk:
-                # A key belongs to one payment attempt of one invoice: never answer with another
-                # invoice's payment (another profile's, perhaps).
-                raise ValidationError(_("This payment form has expired. Reload the page and try again."))
             return earlier  # a double click or a retried request: the same answer, no second charge
         if invoice.status == Invoice.Status.PAID:
             raise ValidationError(_("This invoice is already paid."))
@@ -119,7 +155,7 @@ def payment_record_transfer(*, actor, invoice: Invoice, amount, reference: str) 
                 payment = Payment.objects.create(
                     invoice=invoice, method_label=str(_("Wire transfer / cheque")), amount=value,
                     currency=invoice.currency, status=Payment.Status.SUCCEEDED, reference=reference[:80],
-                    idempotency_key=f"transfer-{invoice.pk}", recorded_by=actor if getattr(actor, "pk", None) else None)
+                    idempotency_key="transfer", recorded_by=actor if getattr(actor, "pk", None) else None)
         except IntegrityError:
             raise ValidationError(_("A payment is already recorded for this invoice.")) from None
         activity.record(actor=actor, verb="payment.transfer_recorded", target=invoice,
@@ -140,17 +176,16 @@ def pays_automatically(invoice: Invoice) -> bool:
 
 def invoice_autocharge(*, invoice_id: int) -> Payment | None:
     """Charge the profile's default card (or debit its default bank account, as the invoice says it
-    will) for a newly issued invoice (key: one per attempt)."""
+    will) for a newly issued invoice (key: ``autocharge-<n>``, one per attempt, on this invoice)."""
     invoice = Invoice.objects.select_related("profile").get(pk=invoice_id)
     if not invoice.is_open or invoice.amount_due <= 0:
         return None
     method = autocharge_method(invoice.profile)
     if method is None:
         return None
-    attempt = Payment.objects.filter(invoice=invoice, idempotency_key__startswith=f"autocharge-{invoice.pk}-").count()
+    attempt = Payment.objects.filter(invoice=invoice, idempotency_key__startswith="autocharge-").count()
     try:
-        return invoice_pay(actor=None, invoice=invoice, payment_method=method,
-                           idempotency_key=f"autocharge-{invoice.pk}-{attempt + 1}")
+        return _attempt(actor=None, invoice=invoice, payment_method=method, key=f"autocharge-{attempt + 1}")
     except ValidationError:
         return None  # paid (or voided) by someone else meanwhile: nothing to charge
 

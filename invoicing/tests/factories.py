@@ -9,13 +9,15 @@ from decimal import Decimal
 
 import factory
 
+from conftest import grant
 from invoicing.models import Charge, CreditLot, Invoice, Payment
 from invoicing.services.charges import purchase_record
 from invoicing.services.credits import credit_lot_add
 from invoicing.services.invoices import invoice_generate
-from invoicing.services.payments import invoice_pay
+from invoicing.services.payments import invoice_pay, payment_key_issue
+from profiles.models import Role
 from profiles.services.payment_methods import payment_method_add_card
-from profiles.tests.factories import BillingProfileFactory
+from profiles.tests.factories import BillingProfileFactory, UserFactory
 
 
 class ChargeFactory(factory.django.DjangoModelFactory):
@@ -87,10 +89,14 @@ class PaymentFactory(factory.Factory):
 
     invoice = factory.SubFactory(InvoiceFactory)
     number = "4242424242424242"
-    idempotency_key = factory.Sequence(lambda n: f"test-payment-{n}")
+    payer = None  # who pays: default a new invoice manager of the profile
 
     @classmethod
-    def _create(cls, model_class, *, invoice, number, idempotency_key):
+    def _create(cls, model_class, *, invoice, number, payer):
+        if payer is None:
+            payer = UserFactory()
+            grant(payer, Role.INVOICE_MANAGER, invoice.profile)
         method = payment_method_add_card(actor=None, profile=invoice.profile, number=number, exp_month=12,
                                          exp_year=2031, cvc="123", holder="Pat")
-        return invoice_pay(actor=None, invoice=invoice, payment_method=method, idempotency_key=idempotency_key)
+        return invoice_pay(actor=payer, invoice=invoice, payment_method=method,
+                           idempotency_key=payment_key_issue(actor=payer, invoice=invoice))

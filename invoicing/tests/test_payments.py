@@ -1,14 +1,20 @@
+import re
 import threading
 from datetime import date
 
 import pytest
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.urls import reverse
 
 from conftest import grant, require_postgres
 from invoicing.models import Invoice, Payment
-from invoicing.services.payments import invoice_pay, invoices_mark_past_due, payment_record_transfer
+from invoicing.services.payments import (
+    invoice_pay,
+    invoices_mark_past_due,
+    payment_key_issue,
+    payment_record_transfer,
+)
 from invoicing.tasks.payments import invoice_autocharge_task
 from invoicing.tests.factories import InvoiceFactory
 from profiles.gateway import ChargeResult, SandboxGateway
@@ -28,23 +34,38 @@ def card(profile, number="4242424242424242"):
                                    cvc="123", holder="Pat")
 
 
+def payer(profile):
+    """Someone who may pay the profile's invoices."""
+    user = UserFactory()
+    grant(user, Role.INVOICE_MANAGER, profile)
+    return user
+
+
+def form_key(client, url):
+    """The key of the pay form as the page shows it."""
+    page = client.get(url).text
+    return re.search(r'name="idempotency_key" value="([^"]+)"', page).group(1)
+
+
 def test_paying_with_the_sandbox_card_marks_the_invoice_paid_once():
     profile = BillingProfileFactory()
     WireTransferFactory(profile=profile, is_default=True)
-    invoice, method = issue(profile), card(profile)
-    first = invoice_pay(actor=None, invoice=invoice, payment_method=method, idempotency_key="k1")
-    again = invoice_pay(actor=None, invoice=invoice, payment_method=method, idempotency_key="k1")  # double click
+    invoice, method, user = issue(profile), card(profile), payer(profile)
+    k1, k2 = payment_key_issue(actor=user, invoice=invoice), payment_key_issue(actor=user, invoice=invoice)
+    first = invoice_pay(actor=user, invoice=invoice, payment_method=method, idempotency_key=k1)
+    again = invoice_pay(actor=user, invoice=invoice, payment_method=method, idempotency_key=k1)  # double click
     assert first.pk == again.pk and first.status == "succeeded"
     with pytest.raises(ValidationError, match="already paid"):
-        invoice_pay(actor=None, invoice=invoice, payment_method=method, idempotency_key="k2")  # second tab
+        invoice_pay(actor=user, invoice=invoice, payment_method=method, idempotency_key=k2)  # second tab
     invoice.refresh_from_db()
     assert invoice.status == "paid" and Payment.objects.filter(status="succeeded").count() == 1
 
 
 def test_a_decline_leaves_the_invoice_due_and_says_why():
     profile = BillingProfileFactory()
-    invoice, method = issue(profile), card(profile, "4000000000000002")
-    payment = invoice_pay(actor=None, invoice=invoice, payment_method=method, idempotency_key="k1")
+    invoice, method, user = issue(profile), card(profile, "4000000000000002"), payer(profile)
+    payment = invoice_pay(actor=user, invoice=invoice, payment_method=method,
+                          idempotency_key=payment_key_issue(actor=user, invoice=invoice))
     assert payment.status == "declined" and payment.failure_reason == "The card was declined."
     invoice.refresh_from_db()
     assert invoice.status == "due"
@@ -58,10 +79,12 @@ def test_pay_page_double_submit_pays_once_and_a_decline_is_explained(client):
     client.force_login(manager)
     invoice, good, bad = issue(profile), card(profile), card(profile, "4000000000009995")
     url = reverse("invoicing:invoice-pay", args=[profile.pk, invoice.pk])
-    refused = client.post(url, {"payment_method": bad.pk, "idempotency_key": "a"}, HTTP_HX_REQUEST="true")
+    refused = client.post(url, {"payment_method": bad.pk, "idempotency_key": form_key(client, url)},
+                          HTTP_HX_REQUEST="true")
     assert "insufficient funds" in refused.text and "still due" in refused.text
+    key = form_key(client, url)
     for _ in range(2):  # the same form submitted twice
-        client.post(url, {"payment_method": good.pk, "idempotency_key": "b"})
+        client.post(url, {"payment_method": good.pk, "idempotency_key": key})
     invoice.refresh_from_db()
     assert invoice.status == "paid"
     assert Payment.objects.filter(invoice=invoice, status="succeeded").count() == 1
@@ -72,18 +95,18 @@ def test_pay_page_double_submit_pays_once_and_a_decline_is_explained(client):
 def test_two_concurrent_requests_pay_once_on_postgresql():
     require_postgres()
     profile = BillingProfileFactory()
-    invoice, method = issue(profile), card(profile)
+    invoice, method, user = issue(profile), card(profile), payer(profile)
     results = []
 
     def pay(key):
         try:
-            results.append(invoice_pay(actor=None, invoice=invoice, payment_method=method, idempotency_key=key).status)
+            results.append(invoice_pay(actor=user, invoice=invoice, payment_method=method, idempotency_key=key).status)
         except ValidationError as exc:
             results.append(exc.messages[0])
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=pay, args=(f"tab-{i}",)) for i in range(2)]
+    threads = [threading.Thread(target=pay, args=(payment_key_issue(actor=user, invoice=invoice),)) for _ in range(2)]
     for t in threads:
         t.start()
     for t in threads:
@@ -198,11 +221,12 @@ def test_a_processor_error_is_stored_as_an_attempt_and_explained_on_the_page(cli
     client.force_login(manager)
     invoice, method = issue(profile), card(profile)
     url = reverse("invoicing:invoice-pay", args=[profile.pk, invoice.pk])
-    response = client.post(url, {"payment_method": method.pk, "idempotency_key": "k-down"}, HTTP_HX_REQUEST="true")
+    response = client.post(url, {"payment_method": method.pk, "idempotency_key": form_key(client, url)},
+                           HTTP_HX_REQUEST="true")
     assert response.status_code == 200
     assert "did not answer" in response.text and "still due" in response.text
     (attempt,) = invoice.payments.all()
-    assert attempt.status == "failed" and attempt.idempotency_key == "k-down"
+    assert attempt.status == "failed" and attempt.idempotency_key.startswith(f"pay-{manager.pk}-")
     invoice.refresh_from_db()
     assert invoice.status == "due"
     assert "ConnectionError" in caplog.text and invoice.number in caplog.text
@@ -226,13 +250,49 @@ def test_autocharge_of_an_invoice_paid_meanwhile_charges_nothing(monkeypatch):
 
     profile = BillingProfileFactory()
     method = card(profile)
-    invoice = issue(profile)
-    real_pay = payments.invoice_pay
+    invoice, user = issue(profile), payer(profile)
+    real_attempt = payments._attempt
 
     def someone_pays_first(**kwargs):  # a person pays in the page between the task's check and its charge
-        real_pay(actor=None, invoice=invoice, payment_method=method, idempotency_key="by-hand")
-        return real_pay(**kwargs)
+        monkeypatch.setattr(payments, "_attempt", real_attempt)
+        payments.invoice_pay(actor=user, invoice=invoice, payment_method=method,
+                             idempotency_key=payment_key_issue(actor=user, invoice=invoice))
+        return real_attempt(**kwargs)
 
-    monkeypatch.setattr(payments, "invoice_pay", someone_pays_first)
+    monkeypatch.setattr(payments, "_attempt", someone_pays_first)
     assert payments.invoice_autocharge(invoice_id=invoice.pk) is None
-    assert list(invoice.payments.values_list("idempotency_key", flat=True)) == ["by-hand"]
+    assert [p.recorded_by for p in invoice.payments.all()] == [user]
+
+
+@pytest.mark.parametrize("sent", ["", "garbage", "not-ours:abc", "x" * 5000], ids=["empty", "garbage", "forged",
+                                                                                    "long"])
+def test_a_pay_form_with_an_empty_or_altered_key_says_so_and_carries_a_fresh_key(client, sent):
+    profile = BillingProfileFactory()
+    manager = payer(profile)
+    client.force_login(manager)
+    invoice, method = issue(profile), card(profile)
+    url = reverse("invoicing:invoice-pay", args=[profile.pk, invoice.pk])
+    response = client.post(url, {"payment_method": method.pk, "idempotency_key": sent}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    assert "This payment form has expired; it has been renewed." in response.text
+    fresh = re.search(r'name="idempotency_key" value="([^"]*)"', response.text).group(1)
+    assert fresh and fresh != sent and (not sent or sent not in response.text)
+    assert not invoice.payments.exists()
+    client.post(url, {"payment_method": method.pk, "idempotency_key": fresh})  # confirming again pays
+    invoice.refresh_from_db()
+    assert invoice.status == "paid"
+
+
+def test_a_key_is_good_for_one_invoice_and_one_person_only():
+    profile = BillingProfileFactory()
+    invoice, method = issue(profile), card(profile, "4000000000000002")
+    other_invoice = issue(BillingProfileFactory(account=profile.account), amount="50")
+    alice, bob = payer(profile), payer(profile)
+    alices = payment_key_issue(actor=alice, invoice=invoice)
+    for actor, target in ((bob, invoice), (alice, other_invoice)):
+        with pytest.raises((ValidationError, Exception), match="expired|may not pay"):
+            invoice_pay(actor=actor, invoice=target, payment_method=method, idempotency_key=alices)
+    attempt = invoice_pay(actor=alice, invoice=invoice, payment_method=method, idempotency_key=alices)
+    assert attempt.idempotency_key.startswith(f"pay-{alice.pk}-") and attempt.status == "declined"
+    with pytest.raises(PermissionDenied):
+        invoice_pay(actor=None, invoice=invoice, payment_method=method, idempotency_key=alices)
