@@ -24,6 +24,9 @@ class CardToken:
     token: str
     brand: str
     last4: str
+    # The same for every token of one card number (processors call it a fingerprint): how the same
+    # card added twice is recognised without storing its number. Empty when the processor has none.
+    fingerprint: str = ""
 
 
 @dataclass(frozen=True)
@@ -75,7 +78,8 @@ class SandboxGateway(Gateway):
     def tokenize(self, *, number, exp_month, exp_year, cvc, holder):
         outcome = self.OUTCOMES.get(number, "ok")
         token = f"tok_sandbox_{outcome}_{self._mac(f'{number}|{exp_month}|{exp_year}')}"
-        return CardToken(token=token, brand=card_brand(number), last4=number[-4:])
+        return CardToken(token=token, brand=card_brand(number), last4=number[-4:],
+                         fingerprint="fp_sandbox_" + self._mac(f"fingerprint|{number}"))
 
     def charge(self, *, token, amount, currency, idempotency_key):
         reference = "ch_sandbox_" + self._mac(f"{token}|{idempotency_key}")

@@ -6,19 +6,27 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Lower
+from django.db.models.functions import Length, Lower
+from django.db.models.lookups import LessThanOrEqual
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from billing_admin.core.models import TimeStampedModel
 from billing_admin.core.money import currency_for_country
+from billing_admin.core.text import (
+    ADDRESS_MAX_LENGTH,
+    NAME_MAX_LENGTH,
+    address_validators,
+    validate_no_control_characters,
+)
 
 
 class BillingAccount(TimeStampedModel):
-    name = models.CharField(_("name"), max_length=200)
+    name = models.CharField(_("name"), max_length=200, validators=[validate_no_control_characters])
     country = CountryField(_("country"))
-    sold_to_address = models.TextField(_("sold-to address"))
+    sold_to_address = models.TextField(_("sold-to address"), max_length=ADDRESS_MAX_LENGTH,
+                                       validators=address_validators())
     tax_id = models.CharField(_("tax / VAT id"), max_length=40, blank=True)
     tax_rate = models.DecimalField(
         _("tax rate (%)"),
@@ -50,6 +58,8 @@ class BillingAccount(TimeStampedModel):
             models.CheckConstraint(
                 condition=Q(tax_rate__gte=0) & Q(tax_rate__lte=100), name="account_tax_rate_0_100"
             ),
+            models.CheckConstraint(condition=LessThanOrEqual(Length("sold_to_address"), ADDRESS_MAX_LENGTH),
+                                   name="account_sold_to_address_bounded"),
         ]
 
     def __str__(self) -> str:
@@ -77,7 +87,7 @@ class BillingProfile(TimeStampedModel):
     account = models.ForeignKey(
         BillingAccount, on_delete=models.PROTECT, related_name="profiles", verbose_name=_("account")
     )
-    name = models.CharField(_("name"), max_length=120)
+    name = models.CharField(_("name"), max_length=NAME_MAX_LENGTH, validators=[validate_no_control_characters])
     currency = models.CharField(
         _("currency"), max_length=3, validators=[RegexValidator(r"^[A-Z]{3}$")], editable=False
     )
@@ -85,8 +95,10 @@ class BillingProfile(TimeStampedModel):
         _("PO number"), max_length=40, blank=True,
         validators=[RegexValidator(r"^[A-Za-z0-9 ./_#-]*$", _("Use letters, digits, spaces and . / _ # - only."))],
     )
-    bill_to_address = models.TextField(_("bill-to address"))
-    contact_name = models.CharField(_("contact name"), max_length=120)
+    bill_to_address = models.TextField(_("bill-to address"), max_length=ADDRESS_MAX_LENGTH,
+                                       validators=address_validators())
+    contact_name = models.CharField(_("contact name"), max_length=NAME_MAX_LENGTH,
+                                    validators=[validate_no_control_characters])
     contact_email = models.EmailField(_("contact e-mail"))
     invoice_email_opt_in = models.BooleanField(_("e-mail invoices as attachments"), default=True)
     invoice_language = models.CharField(
@@ -118,6 +130,8 @@ class BillingProfile(TimeStampedModel):
             ),
             models.CheckConstraint(condition=Q(status__in=["active", "disabled"]), name="profile_status_valid"),
             models.CheckConstraint(condition=~Q(currency=""), name="profile_currency_set"),
+            models.CheckConstraint(condition=LessThanOrEqual(Length("bill_to_address"), ADDRESS_MAX_LENGTH),
+                                   name="profile_bill_to_address_bounded"),
         ]
 
     def __str__(self) -> str:
@@ -165,10 +179,13 @@ class PaymentMethod(TimeStampedModel):
     )
     card_exp_month = models.PositiveSmallIntegerField(_("expiry month"), null=True, blank=True)
     card_exp_year = models.PositiveSmallIntegerField(_("expiry year"), null=True, blank=True)
-    card_holder = models.CharField(_("card holder"), max_length=120, blank=True)
+    card_holder = models.CharField(_("card holder"), max_length=NAME_MAX_LENGTH, blank=True,
+                                   validators=[validate_no_control_characters])
     gateway_token = models.CharField(_("gateway token"), max_length=80, blank=True)
+    card_fingerprint = models.CharField(_("card fingerprint"), max_length=64, blank=True, editable=False)
     # bank account
-    bank_holder = models.CharField(_("account holder"), max_length=120, blank=True)
+    bank_holder = models.CharField(_("account holder"), max_length=NAME_MAX_LENGTH, blank=True,
+                                   validators=[validate_no_control_characters])
     iban_masked = models.CharField(_("IBAN (masked)"), max_length=12, blank=True)
     bic = models.CharField(_("BIC"), max_length=11, blank=True)
 
@@ -191,6 +208,15 @@ class PaymentMethod(TimeStampedModel):
             ),
             models.CheckConstraint(
                 condition=~Q(kind="bank_account") | ~Q(iban_masked=""), name="bank_account_has_masked_iban"
+            ),
+            models.UniqueConstraint(
+                fields=["profile"], condition=Q(kind="wire_transfer"), name="one_wire_transfer_per_profile",
+                violation_error_message=_("This profile already pays by cheque / wire transfer."),
+            ),
+            models.UniqueConstraint(
+                fields=["profile", "card_fingerprint", "card_exp_month", "card_exp_year"],
+                condition=Q(kind="card") & ~Q(card_fingerprint=""), name="card_once_per_profile",
+                violation_error_message=_("This card is already a payment method of this profile."),
             ),
         ]
 

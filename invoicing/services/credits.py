@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from billing_admin.core import activity
 from billing_admin.core.dates import billing_today
 from billing_admin.core.money import ZERO, format_money, round_money, to_decimal
+from billing_admin.core.text import REASON_MAX_LENGTH, clean_text
 from invoicing.models import CreditLot, CreditTransaction, Invoice, InvoiceLine
 from invoicing.selectors import usable_lots
 from profiles.models import BillingProfile
@@ -186,9 +187,8 @@ def _applied_to_open_invoices(lot: CreditLot) -> Decimal:
 
 def credit_adjust(*, actor, lot: CreditLot, amount, reason: str) -> CreditTransaction:
     """A signed correction by a support engineer; the lot stays between 0 and its original amount."""
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError({"reason": _("Say why the credit is adjusted.")})
+    reason = clean_text(reason, field="reason", max_length=REASON_MAX_LENGTH,
+                        required_message=_("Say why the credit is adjusted."))
     try:
         value = round_money(to_decimal(amount), lot.currency)
     except (ValueError, TypeError):

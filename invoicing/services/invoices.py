@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from billing_admin.core import activity
 from billing_admin.core.dates import billing_today
 from billing_admin.core.money import ZERO, round_money
+from billing_admin.core.text import REASON_MAX_LENGTH, clean_text
 from invoicing.models import Charge, Invoice, InvoiceLine, InvoiceSequence, Payment
 from invoicing.selectors import has_charges_to_invoice, profiles_due, usable_lots
 from invoicing.services import pipeline
@@ -125,9 +126,8 @@ def invoice_generate(*, profile_id: int, period_start: date, period_end: date,
 
 def invoice_void(*, actor, invoice: Invoice, reason: str) -> Invoice:
     """Void an issued invoice: its charges return to uninvoiced, its credits to their lots."""
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError({"void_reason": _("Say why the invoice is voided.")})
+    reason = clean_text(reason, field="void_reason", max_length=REASON_MAX_LENGTH,
+                        required_message=_("Say why the invoice is voided."))
     with transaction.atomic():
         invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
         if invoice.status == Invoice.Status.VOID:
@@ -136,7 +136,7 @@ def invoice_void(*, actor, invoice: Invoice, reason: str) -> Invoice:
             raise ValidationError(_("A paid invoice cannot be voided; refund it first."))
         invoice.status = Invoice.Status.VOID
         invoice.voided_at = timezone.now()
-        invoice.void_reason = reason[:200]
+        invoice.void_reason = reason
         if invoice.email_status == Invoice.EmailStatus.PENDING:
             invoice.email_status = Invoice.EmailStatus.NOT_REQUESTED
         invoice.save(update_fields=["status", "voided_at", "void_reason", "email_status", "updated"])

@@ -31,6 +31,7 @@ from django.utils.translation import gettext as _
 from billing_admin.core import activity
 from billing_admin.core.money import format_money, round_money, to_decimal
 from billing_admin.core.permissions import Action, has_action
+from billing_admin.core.text import REFERENCE_MAX_LENGTH, clean_text
 from invoicing.models import Invoice, Payment
 from profiles.gateway import ChargeResult, get_gateway
 from profiles.models import PaymentMethod, Role, RoleAssignment
@@ -135,9 +136,8 @@ def _attempt(*, actor, invoice: Invoice, payment_method: PaymentMethod, key: str
 
 def payment_record_transfer(*, actor, invoice: Invoice, amount, reference: str) -> Payment:
     """Support records a received wire transfer or cheque; the invoice becomes paid."""
-    reference = (reference or "").strip()
-    if not reference:
-        raise ValidationError({"reference": _("Enter the bank reference or cheque number.")})
+    reference = clean_text(reference, field="reference", max_length=REFERENCE_MAX_LENGTH,
+                           required_message=_("Enter the bank reference or cheque number."))
     with transaction.atomic():
         invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
         try:
@@ -154,7 +154,7 @@ def payment_record_transfer(*, actor, invoice: Invoice, amount, reference: str) 
             with transaction.atomic():
                 payment = Payment.objects.create(
                     invoice=invoice, method_label=str(_("Wire transfer / cheque")), amount=value,
-                    currency=invoice.currency, status=Payment.Status.SUCCEEDED, reference=reference[:80],
+                    currency=invoice.currency, status=Payment.Status.SUCCEEDED, reference=reference,
                     idempotency_key="transfer", recorded_by=actor if getattr(actor, "pk", None) else None)
         except IntegrityError:
             raise ValidationError(_("A payment is already recorded for this invoice.")) from None

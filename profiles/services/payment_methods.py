@@ -14,6 +14,7 @@ from schwifty.exceptions import SchwiftyException
 
 from billing_admin.core import activity
 from billing_admin.core.permissions import Action, has_action
+from billing_admin.core.text import NAME_MAX_LENGTH, clean_text
 from profiles.gateway import card_brand, get_gateway
 from profiles.models import BillingProfile, PaymentMethod
 from profiles.registry import first_blocker, registry
@@ -114,17 +115,24 @@ def validate_card(*, number: str, exp_month, exp_year, cvc: str, holder: str, to
     expected = 4 if brand == "American Express" else 3
     if not cvc.isdigit() or len(cvc) != expected:
         errors["cvc"] = _("Enter the %(n)d-digit security code from the card.") % {"n": expected}
-    holder = (holder or "").strip()
-    if not holder:
-        errors["holder"] = _("Enter the name on the card.")
+    try:
+        holder = clean_text(holder, field="holder", max_length=NAME_MAX_LENGTH,
+                            required_message=_("Enter the name on the card."))
+    except ValidationError as exc:
+        errors.update({k: v[0] for k, v in exc.message_dict.items()})
     if errors:
         raise ValidationError(errors)
-    return {"number": digits, "exp_month": month, "exp_year": year, "cvc": cvc, "holder": holder[:120]}
+    return {"number": digits, "exp_month": month, "exp_year": year, "cvc": cvc, "holder": holder}
 
 
-def _create(profile: BillingProfile, actor, **fields) -> PaymentMethod:
+def _create(profile: BillingProfile, actor, refuse_if=None, **fields) -> PaymentMethod:
+    """Add a method; ``refuse_if(profile)`` (errors or None) is asked under the profile's row lock,
+    so two concurrent requests cannot both pass a check such as "one wire transfer per profile"."""
     with transaction.atomic():
         profile = BillingProfile.objects.select_for_update().get(pk=profile.pk)
+        errors = refuse_if(profile) if refuse_if else None
+        if errors:
+            raise ValidationError(errors)
         has_default = PaymentMethod.objects.filter(profile=profile, is_default=True).exists()
         method = PaymentMethod(profile=profile, is_default=not has_default, **fields)
         method.full_clean()
@@ -144,10 +152,24 @@ def payment_method_add_card(*, actor, profile, number, exp_month, exp_year, cvc,
     _check(actor, profile)
     card = validate_card(number=number, exp_month=exp_month, exp_year=exp_year, cvc=cvc, holder=holder)
     token = get_gateway().tokenize(**card)  # the number and CVC go no further than this call
+
+    def same_card(profile):
+        cards = PaymentMethod.objects.filter(profile=profile, kind=PaymentMethod.Kind.CARD,
+                                             card_exp_month=card["exp_month"], card_exp_year=card["exp_year"])
+        cards = (cards.filter(card_fingerprint=token.fingerprint) if token.fingerprint
+                 else cards.filter(card_brand=token.brand, card_last4=token.last4))
+        existing = cards.first()
+        if existing is not None:
+            return {"number": _("This card is already a payment method of this profile (%(label)s).")
+                    % {"label": existing.label}}
+        return None
+
     return _create(
         profile,
         actor,
+        refuse_if=same_card,
         kind=PaymentMethod.Kind.CARD,
+        card_fingerprint=token.fingerprint,
         card_brand=token.brand,
         card_last4=token.last4,
         card_exp_month=card["exp_month"],
@@ -165,9 +187,11 @@ def mask_iban(iban: IBAN) -> str:
 def payment_method_add_bank_account(*, actor, profile, holder, iban, bic) -> PaymentMethod:
     _check(actor, profile)
     errors: dict[str, str] = {}
-    holder = (holder or "").strip()
-    if not holder:
-        errors["holder"] = _("Enter the account holder's name.")
+    try:
+        holder = clean_text(holder, field="holder", max_length=NAME_MAX_LENGTH,
+                            required_message=_("Enter the account holder's name."))
+    except ValidationError as exc:
+        errors.update({k: v[0] for k, v in exc.message_dict.items()})
     parsed = None
     try:
         parsed = IBAN(iban or "")
@@ -194,7 +218,7 @@ def payment_method_add_bank_account(*, actor, profile, holder, iban, bic) -> Pay
         profile,
         actor,
         kind=PaymentMethod.Kind.BANK_ACCOUNT,
-        bank_holder=holder[:120],
+        bank_holder=holder,
         iban_masked=mask_iban(parsed),
         bic=bic_value[:11],
     )
@@ -202,9 +226,13 @@ def payment_method_add_bank_account(*, actor, profile, holder, iban, bic) -> Pay
 
 def payment_method_add_wire_transfer(*, actor, profile) -> PaymentMethod:
     _check(actor, profile)
-    if PaymentMethod.objects.filter(profile=profile, kind=PaymentMethod.Kind.WIRE_TRANSFER).exists():
-        raise ValidationError({"kind": _("This profile already pays by cheque / wire transfer.")})
-    return _create(profile, actor, kind=PaymentMethod.Kind.WIRE_TRANSFER)
+
+    def has_one(profile):
+        if PaymentMethod.objects.filter(profile=profile, kind=PaymentMethod.Kind.WIRE_TRANSFER).exists():
+            return {"kind": _("This profile already pays by cheque / wire transfer.")}
+        return None
+
+    return _create(profile, actor, refuse_if=has_one, kind=PaymentMethod.Kind.WIRE_TRANSFER)
 
 
 def payment_method_set_default(*, actor, method: PaymentMethod, support: bool = False) -> PaymentMethod:

@@ -147,11 +147,19 @@ def recipient_add(*, actor, profile: BillingProfile, email: str):
 
 
 def recipient_remove(*, actor, recipient) -> None:
+    """Remove an extra recipient. Read again under the profile's lock: when a concurrent request
+    removed it first, this one says so and writes no second audit row."""
+    from profiles.models import InvoiceRecipient
+
     _check_edit(actor, recipient.profile)
     with transaction.atomic():
-        activity.record(actor=actor, verb="profile.recipient_removed", target=recipient.profile,
+        profile = BillingProfile.objects.select_for_update().get(pk=recipient.profile_id)
+        if not InvoiceRecipient.objects.filter(pk=recipient.pk, profile=profile).exists():
+            raise ValidationError(_("%(email)s was already removed.") % {"email": recipient.email},
+                                  code="already_removed")
+        activity.record(actor=actor, verb="profile.recipient_removed", target=profile,
                         changes={"email": recipient.email})
-        recipient.delete()
+        InvoiceRecipient.objects.filter(pk=recipient.pk).delete()
 
 
 def disable_blocker(profile: BillingProfile) -> str | None:

@@ -138,6 +138,16 @@ def _check_may_manage_assignment(actor, assignment: RoleAssignment, support: boo
                       account=assignment.account if assignment.account_id else None, support=support)
 
 
+def _still_there(assignment: RoleAssignment) -> RoleAssignment:
+    """The grant, read again under its scope's lock: a concurrent request (a double click, another
+    tab, another owner) may have removed it meanwhile, which is an answer, not an error."""
+    current = RoleAssignment.objects.select_for_update().select_related("user").filter(pk=assignment.pk).first()
+    if current is None:
+        raise ValidationError(_("The role of %(email)s was already removed.") % {"email": assignment.user.email},
+                              code="already_removed")
+    return current
+
+
 def role_change(*, actor, assignment: RoleAssignment, role: str, support: bool = False) -> RoleAssignment:
     """Change the role of an existing grant; the last owner cannot be demoted."""
     allowed = PROFILE_ROLES if assignment.profile_id else ACCOUNT_ROLES
@@ -146,7 +156,7 @@ def role_change(*, actor, assignment: RoleAssignment, role: str, support: bool =
     _check_may_manage_assignment(actor, assignment, support)
     with transaction.atomic():
         scope = _lock_scope(assignment)
-        assignment = RoleAssignment.objects.select_for_update().select_related("user").get(pk=assignment.pk)
+        assignment = _still_there(assignment)
         old = assignment.role
         if old == role:
             return assignment
@@ -165,7 +175,7 @@ def role_revoke(*, actor, assignment: RoleAssignment, support: bool = False) -> 
     _check_may_manage_assignment(actor, assignment, support)
     with transaction.atomic():
         scope = _lock_scope(assignment)
-        assignment = RoleAssignment.objects.select_for_update().select_related("user").get(pk=assignment.pk)
+        assignment = _still_there(assignment)
         _refuse_if_last_owner(assignment, scope)
         _sync_guardian(user=assignment.user, scope=scope, old_role=assignment.role, new_role=None)
         activity.record(actor=actor, verb="role.revoked", target=scope,

@@ -80,3 +80,25 @@ def test_the_add_card_form_shows_errors_and_never_echoes_the_number(client):
     ok = client.post(url, {"number": "4242424242424242", "exp_month": "12", "exp_year": "2031", "cvc": "123",
                            "holder": "Pat"})
     assert ok.status_code == 302 and PaymentMethod.objects.get().card_last4 == "4242"
+
+
+@pytest.mark.parametrize("htmx", [False, True], ids=["plain", "htmx"])
+def test_the_same_card_added_twice_is_refused_with_a_clear_message(client, htmx):
+    profile = BillingProfileFactory()
+    owner = UserFactory()
+    grant(owner, Role.OWNER, profile)
+    client.force_login(owner)
+    url = reverse("profiles:payment-method-add", args=[profile.pk, "card"])
+    card = {"number": "4242424242424242", "exp_month": "12", "exp_year": "2031", "cvc": "123", "holder": "Pat"}
+    headers = {"HTTP_HX_REQUEST": "true"} if htmx else {}
+    client.post(url, card, **headers)
+    again = client.post(url, {**card, "number": "4242 4242 4242 4242", "holder": "Pat Again"}, **headers)
+    assert again.status_code == 200
+    assert "This card is already a payment method of this profile (Visa •••• 4242)" in again.text
+    assert PaymentMethod.objects.filter(profile=profile).count() == 1
+    # Another card, or the same card on another profile, is fine.
+    client.post(url, {**card, "number": "5555555555554444"}, **headers)
+    assert PaymentMethod.objects.filter(profile=profile).count() == 2
+    other = BillingProfileFactory(account=profile.account)
+    payment_method_add_card(actor=None, profile=other, **{**card, "exp_month": 12, "exp_year": 2031})
+    assert PaymentMethod.objects.filter(profile=other).count() == 1

@@ -94,8 +94,9 @@ def role_remove_view(request, profile, assignment_id: int):
     if request.method == "POST":
         try:
             role_services.role_revoke(actor=request.user, assignment=assignment)
-        except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
+        except ValidationError as exc:  # the last owner; or removed by a concurrent request (a normal answer)
+            (messages.info if getattr(exc, "code", None) == "already_removed" else messages.error)(
+                request, " ".join(exc.messages))
         else:
             messages.success(request, _("%(email)s no longer has a role on this profile.")
                              % {"email": assignment.user.email})

@@ -141,8 +141,12 @@ def profile_recipient_add(request, profile):
 @object_action_required(Action.EDIT, profile_loader)
 def profile_recipient_remove(request, profile, recipient_id: int):
     recipient = get_object_or_404(InvoiceRecipient, pk=recipient_id, profile=profile)
-    profile_services.recipient_remove(actor=request.user, recipient=recipient)
-    messages.success(request, _("%(email)s no longer receives the invoices.") % {"email": recipient.email})
+    try:
+        profile_services.recipient_remove(actor=request.user, recipient=recipient)
+    except ValidationError as exc:  # removed by a concurrent request: nothing left to do
+        messages.info(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("%(email)s no longer receives the invoices.") % {"email": recipient.email})
     return after_success(request, url=reverse("profiles:profile-overview", args=[profile.pk]),
                          event="profileUpdated",
                          render=lambda: render_page_or_partial(request, OVERVIEW, overview_context(request, profile)))

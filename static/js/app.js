@@ -14,7 +14,7 @@ function showHtmxError(text) {
 document.addEventListener("htmx:responseError", function (event) {
   var status = event.detail.xhr.status;
   var words = document.body.dataset;
-  showHtmxError(status === 403 ? words.error403 :
+  showHtmxError(status === 400 ? words.error400 : status === 403 ? words.error403 :
     status === 404 ? words.error404 : words.errorOther + " (" + status + ")");
 });
 document.addEventListener("htmx:sendError", function () {
