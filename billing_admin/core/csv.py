@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from decimal import Decimal
 
 from django.http import HttpResponse
 
@@ -11,6 +12,10 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def safe_cell(value) -> str:
+    """A number stays a number (``-180.53`` must add up in a spreadsheet); text that a spreadsheet
+    would read as a formula gets a leading apostrophe."""
+    if isinstance(value, (int, Decimal)) and not isinstance(value, bool):
+        return str(value)
     text = "" if value is None else str(value)
     return "'" + text if text.startswith(_FORMULA_START) else text
 

@@ -1,3 +1,5 @@
+import csv
+import io
 from datetime import date, timedelta
 
 import pytest
@@ -97,3 +99,18 @@ def test_the_ledger_speaks_the_readers_language_whoever_wrote_the_row(client, re
     assert "Applied to invoice" not in balance.text
     csv = client.get(reverse("invoicing:credit-transactions-csv", args=[profile.pk])).content.decode()
     assert f"Verrekend met factuur {invoice.number}" in csv
+
+
+def test_csv_export_keeps_negative_amounts_numeric_and_guards_text(client, reader_with_credits):
+    """A spreadsheet must be able to add the amounts up: -180.53 is a number, not the text '-180.53;
+    text that starts like a formula (a description, a reference) is still neutralised."""
+    from invoicing.models import CreditLot
+    from invoicing.services.credits import credit_adjust
+
+    lot = CreditLot.objects.get(profile=reader_with_credits, source="prepayment")
+    credit_adjust(actor=None, lot=lot, amount="-180.53", reason="-1+1 correction")
+    response = client.get(reverse("invoicing:credit-transactions-csv", args=[reader_with_credits.pk]))
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    adjustment = rows[-1]
+    assert adjustment[4] == "-180.53" and adjustment[5] == "939.97"
+    assert adjustment[2] == "'-1+1 correction"
