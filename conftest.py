@@ -83,3 +83,12 @@ def _english_unless_asked(request):
     translation.activate("en")
     yield
     translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Throttle counters (password reset) live in the cache: every test starts with none."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield

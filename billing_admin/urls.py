@@ -4,6 +4,8 @@ from django.shortcuts import redirect
 from django.urls import include, path
 from django.views.i18n import set_language
 
+from billing_admin.core.auth import password_reset
+
 
 @login_not_required
 def home(request):
@@ -17,6 +19,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     # The language switch works before signing in too.
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
+    path("accounts/password_reset/", password_reset, name="password_reset"),  # throttled
     path("accounts/", include("django.contrib.auth.urls")),
     path("billing/", include("profiles.urls")),
     path("billing/", include("invoicing.urls")),
