@@ -22,6 +22,19 @@ def grant(user, role: str, obj):
     raise TypeError(obj)
 
 
+def support_engineer(*, read_only: bool = False, **fields):
+    """A staff user in the support group (or the read-only one) of the permission module."""
+    from django.contrib.auth.models import Group
+
+    from billing_admin.core.permissions import SUPPORT_GROUP, SUPPORT_READ_ONLY_GROUP, support_groups_sync
+    from profiles.tests.factories import UserFactory
+
+    support_groups_sync()
+    user = UserFactory(is_staff=True, **fields)
+    user.groups.set([Group.objects.get(name=SUPPORT_READ_ONLY_GROUP if read_only else SUPPORT_GROUP)])
+    return user
+
+
 def is_postgres() -> bool:
     from django.db import connection
 

@@ -3,7 +3,7 @@ from datetime import date
 import pytest
 from django.urls import reverse
 
-from conftest import grant
+from conftest import grant, support_engineer
 from invoicing.models import Invoice
 from invoicing.services.charges import purchase_record
 from invoicing.tests.factories import InvoiceFactory
@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def staff(client):
-    user = UserFactory(is_staff=True, is_superuser=True)
+    user = support_engineer()
     client.force_login(user)
     return client
 
@@ -51,23 +51,18 @@ def test_support_records_a_wire_transfer_and_the_invoice_is_paid(staff):
     assert invoice.status == "paid" and invoice.payments.get().reference == "NL-REF"
 
 
-def test_staff_who_may_only_view_invoices_and_credits_cannot_void_or_adjust(client):
-    from django.contrib.auth.models import Permission
-
+def test_read_only_support_cannot_void_record_or_adjust(client):
     from invoicing.models import CreditLot
     from invoicing.services.credits import credit_lot_add
 
-    viewer = UserFactory(is_staff=True)
-    viewer.user_permissions.set(Permission.objects.filter(
-        content_type__app_label="invoicing", codename__in=["view_invoice", "view_creditlot"]))
-    client.force_login(viewer)
+    client.force_login(support_engineer(read_only=True))
     profile = BillingProfileFactory()
     lot = credit_lot_add(actor=None, profile=profile, source="promotional", amount="5",
                          start_date=date(2026, 1, 1), expiration_date=date(2027, 1, 1))
     invoice = issued_invoice(profile)
-    changelist = client.get(reverse("admin:invoicing_invoice_changelist"))
-    assert changelist.status_code == 200 and "void_invoices" not in changelist.text
-    void_url = reverse("admin:invoicing_invoice_void") + f"?ids={invoice.pk}"
+    page = client.get(reverse("admin:invoicing_invoice_change", args=[invoice.pk]))
+    void_url = reverse("admin:invoicing_invoice_void", args=[invoice.pk])
+    assert page.status_code == 200 and void_url not in page.text and 'name="_save"' not in page.text
     assert client.post(void_url, {"reason": "because"}).status_code == 403
     assert client.post(reverse("admin:invoicing_invoice_transfer", args=[invoice.pk]),
                        {"amount": str(invoice.amount_due), "reference": "X"}).status_code == 403
@@ -80,10 +75,14 @@ def test_staff_who_may_only_view_invoices_and_credits_cannot_void_or_adjust(clie
 def test_support_voids_an_invoice_from_the_admin(staff):
     profile = BillingProfileFactory()
     invoice = issued_invoice(profile)
-    changelist = staff.get(reverse("admin:invoicing_invoice_changelist"))
-    assert "void_invoices" in changelist.text
-    staff.post(reverse("admin:invoicing_invoice_void") + f"?ids={invoice.pk}", {"reason": "Wrong PO"})
-    assert Invoice.objects.get(pk=invoice.pk).status == "void"
+    void_url = reverse("admin:invoicing_invoice_void", args=[invoice.pk])
+    page = staff.get(reverse("admin:invoicing_invoice_change", args=[invoice.pk]))
+    assert void_url in page.text and 'name="_save"' not in page.text  # a button, and no Save on history
+    without_reason = staff.post(void_url, {"reason": "  "})
+    assert without_reason.status_code == 200 and "This field is required" in without_reason.text
+    assert Invoice.objects.get(pk=invoice.pk).status == "due"
+    done = staff.post(void_url, {"reason": "Wrong PO"}, follow=True)
+    assert Invoice.objects.get(pk=invoice.pk).status == "void" and "is void" in done.text
 
 
 def test_support_role_changes_name_the_support_engineer_in_the_grant_and_the_log(staff):

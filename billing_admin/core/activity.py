@@ -60,3 +60,23 @@ def record(*, actor, verb: str, target, changes: dict | None = None, profile=Non
         account=account,
         changes={k: _jsonable(v) for k, v in (changes or {}).items()},
     )
+
+
+def _shown(value) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(_shown(v) for v in value) or "—"
+    return str(value)
+
+
+def describe_changes(changes: dict | None) -> list[str]:
+    """An event's changes for a person: ``field: before → after`` per changed field, ``field: value``
+    for what was simply recorded (an e-mail added, a reason)."""
+    lines = []
+    for field, value in (changes or {}).items():
+        if isinstance(value, (list, tuple)) and len(value) == 2 and not field.endswith(("to", "recipients")):
+            lines.append(f"{field}: {_shown(value[0])} → {_shown(value[1])}")
+        else:
+            lines.append(f"{field}: {_shown(value)}")
+    return lines

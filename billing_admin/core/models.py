@@ -57,6 +57,20 @@ class User(AbstractUser):
         verbose_name = _("user")
         verbose_name_plural = _("users")
         ordering = ["email"]
+        # What support engineers may do in the admin: the codenames of permissions.SupportAction,
+        # held through the support groups declared there (a test keeps the two lists equal).
+        permissions = [
+            ("support_view", "Support: see everything in the admin"),
+            ("support_edit", "Support: correct accounts, profiles and recipients, record purchases"),
+            ("support_manage_users", "Support: edit customers' user records"),
+            ("support_manage_roles", "Support: grant, change and revoke roles"),
+            ("support_manage_payment_methods", "Support: set the default or remove payment methods"),
+            ("support_void", "Support: void invoices"),
+            ("support_rerender", "Support: re-render invoice PDFs"),
+            ("support_resend", "Support: re-send invoice e-mails"),
+            ("support_record_transfer", "Support: record received transfers and cheques"),
+            ("support_adjust_credit", "Support: add and adjust credit lots"),
+        ]
         constraints = [
             models.UniqueConstraint(Lower("email"), name="user_email_ci_unique"),
         ]

@@ -16,7 +16,9 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, Model, OuterRef, Q, QuerySet
+from django.utils.translation import gettext as _
 from guardian.core import ObjectPermissionChecker
 
 
@@ -146,3 +148,74 @@ def objects_with_action(user, action: Action, queryset: QuerySet) -> QuerySet:
     for extra in conditions[1:]:
         condition |= Q(extra)
     return queryset.filter(condition)
+
+
+# --- Support engineers (the Django admin) ------------------------------------------------------
+# Support engineers are staff users; what each of them may do is a Django permission of the core
+# app, held through one of the groups below (superusers hold every one). The admin and the services
+# ask ``support_may`` / ``require_support``; nothing else looks at ``is_staff`` or ``has_perm``.
+
+
+class SupportAction(enum.StrEnum):
+    VIEW = "support_view"
+    EDIT = "support_edit"  # correct accounts, profiles and recipients; record purchases
+    MANAGE_USERS = "support_manage_users"  # customers' user records (never staff, never permissions)
+    MANAGE_ROLES = "support_manage_roles"
+    MANAGE_PAYMENT_METHODS = "support_manage_payment_methods"
+    VOID = "support_void"
+    RERENDER = "support_rerender"
+    RESEND = "support_resend"
+    RECORD_TRANSFER = "support_record_transfer"
+    ADJUST_CREDIT = "support_adjust_credit"  # add credit lots, adjust what is left
+
+
+# The Django permission of each support action (``core.<codename>``): see ``User.Meta.permissions``.
+SUPPORT_PERMISSION_APP = "core"
+
+SUPPORT_READ_ONLY_GROUP = "Support (read-only)"
+SUPPORT_GROUP = "Support"
+SUPPORT_GROUPS: dict[str, frozenset[SupportAction]] = {
+    SUPPORT_READ_ONLY_GROUP: frozenset({SupportAction.VIEW}),
+    SUPPORT_GROUP: frozenset(SupportAction),
+}
+
+
+def support_may(user, action: SupportAction) -> bool:
+    """May this support engineer (an active staff user) do ``action`` in the admin or a support service?"""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active or not user.is_staff:
+        return False
+    return _is_superuser(user) or user.has_perm(f"{SUPPORT_PERMISSION_APP}.{action.value}")
+
+
+def require_support(user, action: SupportAction) -> None:
+    if not support_may(user, action):
+        raise PermissionDenied(_("Your support role does not allow this."))
+
+
+def may_change_user(actor, target) -> bool:
+    """Support with the user right edits customers' records; staff records (and so anyone's access to
+    this admin) are the superusers' to change. ``target`` None: a new user."""
+    if not support_may(actor, SupportAction.MANAGE_USERS):
+        return False
+    if _is_superuser(actor):
+        return True
+    return target is None or not (target.is_staff or target.is_superuser)
+
+
+def may_change_user_permissions(actor, target) -> bool:
+    """Only a superuser changes staff status, superuser status, groups and permissions, and never
+    their own: nobody raises (or accidentally drops) their own rights."""
+    return _is_superuser(actor) and actor.is_staff and (target is None or target.pk != actor.pk)
+
+
+def support_groups_sync(**_kwargs) -> None:
+    """Create the support groups with exactly their permissions (idempotent; runs after migrate)."""
+    from django.contrib.auth.models import Group, Permission
+
+    perms = {p.codename: p for p in Permission.objects.filter(
+        content_type__app_label=SUPPORT_PERMISSION_APP, codename__in=[a.value for a in SupportAction])}
+    if len(perms) != len(SupportAction):
+        return  # the core app's permissions are created by its own post_migrate; we run again after it
+    for name, actions in SUPPORT_GROUPS.items():
+        group, _created = Group.objects.get_or_create(name=name)
+        group.permissions.set([perms[a.value] for a in actions])

@@ -1,7 +1,9 @@
 from django import forms
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
-from billing_admin.core.admin_mixins import ServiceAddAdminMixin
+from billing_admin.core.admin_mixins import SupportAdmin, money_display
+from billing_admin.core.permissions import SupportAction
 from invoicing.models import Charge
 from invoicing.services.charges import purchase_record
 
@@ -14,30 +16,29 @@ class PurchaseForm(forms.ModelForm):
 
 
 @admin.register(Charge)
-class ChargeAdmin(ServiceAddAdminMixin, admin.ModelAdmin):
-    """Support records purchases here; saving goes through ``purchase_record``."""
+class ChargeAdmin(SupportAdmin):
+    """Support records purchases here through ``purchase_record``; a recorded charge is history (void
+    its invoice instead of editing it)."""
 
-    list_display = ("product", "description", "profile", "amount", "currency", "service_period_start", "invoice")
+    add_action = SupportAction.EDIT
+    list_display = ("product", "description", "profile", "amount_money", "service_period_start", "invoice")
     list_filter = ("currency", "credit_eligible")
     list_select_related = ("profile", "invoice")
     search_fields = ("product", "description", "profile__name", "invoice__number")
-    raw_id_fields = ("profile", "invoice", "purchased_by")
+    raw_id_fields = ("profile",)
     form = PurchaseForm
-
-    def get_readonly_fields(self, request, obj=None):
-        if obj is not None:  # a recorded charge is history: void its invoice instead of editing it
-            return [f.name for f in Charge._meta.fields]
-        return ()
+    amount_money = money_display("amount", _("amount"))
 
     def get_fields(self, request, obj=None):
         if obj is not None:
-            return [f.name for f in Charge._meta.fields]
+            return [f.name for f in Charge._meta.fields if f.name not in ("amount", "id")] + ["amount_money"]
         return PurchaseForm.Meta.fields
 
-    def has_delete_permission(self, request, obj=None):
-        return False
+    def get_readonly_fields(self, request, obj=None):
+        return self.get_fields(request, obj) if obj is not None else ()
 
-    def create_through_service(self, request, data):
+    def create(self, request, form):
+        data = form.cleaned_data
         (charge,) = purchase_record(actor=request.user, account=data["profile"].account, profile=data["profile"],
                                     items=[{k: data[k] for k in PurchaseForm.Meta.fields if k != "profile"}])
         return charge

@@ -1,13 +1,16 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
-from billing_admin.core.admin_mixins import ReadOnlyAdminMixin
+from billing_admin.core.admin_mixins import AppendOnlyAdmin, money_display
 from invoicing.models import Payment
 
 
 @admin.register(Payment)
-class PaymentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("created", "invoice", "amount", "currency", "status", "method_label", "reference")
+class PaymentAdmin(AppendOnlyAdmin):
+    """Payments are history; a received transfer is recorded from its invoice's page."""
+
+    list_display = ("created", "invoice", "amount_money", "status", "method_label", "reference")
     list_filter = ("status", "currency")
     list_select_related = ("invoice",)
-    search_fields = ("invoice__number", "reference", "idempotency_key")
-    readonly_fields = [f.name for f in Payment._meta.fields]
+    search_fields = ("invoice__number", "reference", "method_label")
+    amount_money = money_display("amount", _("amount"))

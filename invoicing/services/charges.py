@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from billing_admin.core import activity
 from billing_admin.core.money import round_money, to_decimal
-from billing_admin.core.permissions import Action, has_action
+from billing_admin.core.permissions import Action, SupportAction, has_action, support_may
 from invoicing.models import Charge
 from profiles.models import BillingAccount, BillingProfile, Role
 from profiles.services.profiles import profile_create
@@ -64,7 +64,7 @@ def purchase_record(*, actor, account: BillingAccount, items: list[dict], profil
             )
             if getattr(actor, "pk", None):
                 role_grant(actor=None, user_email=actor.email, role=Role.OWNER, profile=profile)
-        elif actor is not None and getattr(actor, "pk", None) and not actor.is_staff \
+        elif actor is not None and getattr(actor, "pk", None) and not support_may(actor, SupportAction.EDIT) \
                 and not has_action(actor, Action.EDIT, profile):
             raise PermissionDenied(_("You may not buy on this billing profile."))
         if profile.account_id != account.pk:

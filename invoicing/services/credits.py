@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from billing_admin.core import activity
 from billing_admin.core.dates import billing_today
 from billing_admin.core.money import ZERO, format_money, round_money, to_decimal
+from billing_admin.core.permissions import SupportAction, require_support
 from billing_admin.core.text import REASON_MAX_LENGTH, clean_text
 from invoicing.models import CreditLot, CreditTransaction, Invoice, InvoiceLine
 from invoicing.selectors import usable_lots
@@ -47,6 +48,8 @@ def credit_lot_add(
     reference: str = "", currency: str | None = None,
 ) -> CreditLot:
     """Add a lot of credit to a profile; writes a ``credit_added`` transaction."""
+    if actor is not None:
+        require_support(actor, SupportAction.ADJUST_CREDIT)
     try:
         value = to_decimal(amount)
     except (ValueError, TypeError):
@@ -187,6 +190,8 @@ def _applied_to_open_invoices(lot: CreditLot) -> Decimal:
 
 def credit_adjust(*, actor, lot: CreditLot, amount, reason: str) -> CreditTransaction:
     """A signed correction by a support engineer; the lot stays between 0 and its original amount."""
+    if actor is not None:
+        require_support(actor, SupportAction.ADJUST_CREDIT)
     reason = clean_text(reason, field="reason", max_length=REASON_MAX_LENGTH,
                         required_message=_("Say why the credit is adjusted."))
     try:

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from billing_admin.core import activity
 from billing_admin.core.money import format_day, format_money
+from billing_admin.core.permissions import SupportAction, require_support
 from invoicing.models import Invoice
 
 
@@ -63,8 +64,11 @@ def build_invoice_email(invoice: Invoice) -> EmailMultiAlternatives:
 def invoice_send_email(*, invoice_id: int, resend: bool = False, actor=None) -> bool:
     """Send the invoice e-mail if it is due to be sent; True when a message went out now.
 
-    Raises the SMTP/OS error after recording the attempt, so the task can retry.
+    Raises the SMTP/OS error after recording the attempt, so the task can retry. ``actor``: the
+    support engineer who re-sends it (None: the invoice run).
     """
+    if actor is not None:
+        require_support(actor, SupportAction.RESEND)
     try:
         with transaction.atomic():
             invoice = Invoice.objects.select_for_update().select_related("profile").get(pk=invoice_id)

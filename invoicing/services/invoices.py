@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from billing_admin.core import activity
 from billing_admin.core.dates import billing_today
 from billing_admin.core.money import ZERO, round_money
+from billing_admin.core.permissions import SupportAction, require_support
 from billing_admin.core.text import REASON_MAX_LENGTH, clean_text
 from invoicing.models import Charge, Invoice, InvoiceLine, InvoiceSequence, Payment
 from invoicing.selectors import has_charges_to_invoice, profiles_due, usable_lots
@@ -126,6 +127,8 @@ def invoice_generate(*, profile_id: int, period_start: date, period_end: date,
 
 def invoice_void(*, actor, invoice: Invoice, reason: str) -> Invoice:
     """Void an issued invoice: its charges return to uninvoiced, its credits to their lots."""
+    if actor is not None:
+        require_support(actor, SupportAction.VOID)
     reason = clean_text(reason, field="void_reason", max_length=REASON_MAX_LENGTH,
                         required_message=_("Say why the invoice is voided."))
     with transaction.atomic():

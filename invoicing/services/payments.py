@@ -30,7 +30,7 @@ from django.utils.translation import gettext as _
 
 from billing_admin.core import activity
 from billing_admin.core.money import format_money, round_money, to_decimal
-from billing_admin.core.permissions import Action, has_action
+from billing_admin.core.permissions import Action, SupportAction, has_action, require_support
 from billing_admin.core.text import REFERENCE_MAX_LENGTH, clean_text
 from invoicing.models import Invoice, Payment
 from profiles.gateway import ChargeResult, get_gateway
@@ -136,6 +136,8 @@ def _attempt(*, actor, invoice: Invoice, payment_method: PaymentMethod, key: str
 
 def payment_record_transfer(*, actor, invoice: Invoice, amount, reference: str) -> Payment:
     """Support records a received wire transfer or cheque; the invoice becomes paid."""
+    if actor is not None:
+        require_support(actor, SupportAction.RECORD_TRANSFER)
     reference = clean_text(reference, field="reference", max_length=REFERENCE_MAX_LENGTH,
                            required_message=_("Enter the bank reference or cheque number."))
     with transaction.atomic():

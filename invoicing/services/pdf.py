@@ -21,6 +21,7 @@ from django.utils import translation
 
 from billing_admin.core import activity
 from billing_admin.core.money import format_day, format_money, format_quantity, format_unit_price
+from billing_admin.core.permissions import SupportAction, require_support
 from invoicing.models import Invoice
 
 ASSETS = (Path(settings.BASE_DIR) / "static" / "invoice").resolve()
@@ -111,7 +112,11 @@ def render_pdf_bytes(html: str, fetcher=None) -> bytes:
 
 
 def invoice_render_pdf(*, invoice_id: int, force: bool = False, actor=None) -> Invoice:
-    """Render and store the invoice PDF (idempotent: an existing PDF is kept unless ``force``)."""
+    """Render and store the invoice PDF (idempotent: an existing PDF is kept unless ``force``).
+
+    ``actor``: the support engineer who asked for it (None: the invoice run)."""
+    if actor is not None:
+        require_support(actor, SupportAction.RERENDER)
     invoice = Invoice.objects.select_related("profile").get(pk=invoice_id)
     if invoice.pdf and invoice.pdf_sha256 and not force:
         return invoice

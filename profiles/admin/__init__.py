@@ -2,8 +2,6 @@
 
 from profiles.admin import payment_methods, profiles, roles, users  # noqa: F401
 
-# The account and profile pages show their roles and their activity log.
-profiles.BillingAccountAdmin.inlines = [*profiles.BillingAccountAdmin.inlines, roles.RoleAssignmentInline,
-                                        roles.AccountActivityInline]
-profiles.BillingProfileAdmin.inlines = [*profiles.BillingProfileAdmin.inlines, roles.RoleAssignmentInline,
-                                        roles.ProfileActivityInline]
+# The account and profile pages show their roles (their activity log is under the form).
+profiles.BillingAccountAdmin.inlines = [*profiles.BillingAccountAdmin.inlines, roles.RoleAssignmentInline]
+profiles.BillingProfileAdmin.inlines = [*profiles.BillingProfileAdmin.inlines, roles.RoleAssignmentInline]

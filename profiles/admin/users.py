@@ -3,7 +3,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.shortcuts import redirect
 
+from billing_admin.core import activity
 from billing_admin.core.admin import UserAdmin as CoreUserAdmin
+from billing_admin.core.admin_mixins import error_text
 from billing_admin.core.models import User
 from profiles.services.roles import role_revoke
 
@@ -17,10 +19,11 @@ class UserAdmin(CoreUserAdmin):
             with transaction.atomic():
                 for assignment in obj.role_assignments.select_related("user", "profile", "account"):
                     role_revoke(actor=request.user, assignment=assignment, support=True)
+                activity.record(actor=request.user, verb="user.deleted", target=obj, changes={"email": obj.email})
                 super().delete_model(request, obj)
         except (ValidationError, PermissionDenied) as exc:
             request._delete_refused = True
-            self.message_user(request, f"{obj}: {' '.join(getattr(exc, 'messages', [str(exc)]))}", messages.ERROR)
+            self.message_user(request, f"{obj}: {error_text(exc)}", messages.ERROR)
 
     def delete_queryset(self, request, queryset):
         for obj in queryset:

@@ -13,7 +13,7 @@ from schwifty import BIC, IBAN
 from schwifty.exceptions import SchwiftyException
 
 from billing_admin.core import activity
-from billing_admin.core.permissions import Action, has_action
+from billing_admin.core.permissions import Action, SupportAction, has_action, require_support
 from billing_admin.core.text import NAME_MAX_LENGTH, clean_text
 from profiles.gateway import card_brand, get_gateway
 from profiles.models import BillingProfile, PaymentMethod
@@ -66,8 +66,7 @@ SEPA_COUNTRIES = frozenset(
 def _check(actor, profile, support: bool = False) -> None:
     """actor None = the system. ``support=True``: a support engineer in the Django admin."""
     if actor is not None and support:
-        if not (actor.is_active and actor.is_staff):
-            raise PermissionDenied(_("Only support engineers may change payment methods in the admin."))
+        require_support(actor, SupportAction.MANAGE_PAYMENT_METHODS)
         return
     if actor is not None and not has_action(actor, Action.MANAGE_PAYMENT_METHODS, profile):
         raise PermissionDenied(_("You may not manage payment methods of this billing profile."))

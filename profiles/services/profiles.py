@@ -9,10 +9,12 @@ from django.utils.translation import gettext as _
 
 from billing_admin.core import activity
 from billing_admin.core.money import UnknownCurrency, currency_for_country
-from billing_admin.core.permissions import Action, has_action
+from billing_admin.core.permissions import Action, SupportAction, has_action, require_support
 from profiles.models import BillingAccount, BillingProfile, InvoiceRecipient, Role, RoleAssignment
 from profiles.registry import first_blocker, registry
 from profiles.services.roles import role_grant
+
+ACCOUNT_FIELDS = ["name", "country", "sold_to_address", "tax_id", "tax_rate", "payment_terms_days"]
 
 PROFILE_FIELDS = [
     "name", "po_number", "bill_to_address", "contact_name", "contact_email",
@@ -22,42 +24,87 @@ PROFILE_FIELDS = [
 
 def account_create(
     *, actor, name: str, country: str, sold_to_address: str, tax_id: str = "", tax_rate=0,
-    payment_terms_days: int = 30, owner=None,
+    payment_terms_days: int = 30, owner=None, support: bool = False,
 ) -> BillingAccount:
-    """Create a billing account; ``owner`` (a user) becomes its account owner."""
+    """Create a billing account; ``owner`` (a user) becomes its account owner.
+
+    ``support=True``: a support engineer in the Django admin; the account needs its owner then."""
+    if actor is not None and support:
+        require_support(actor, SupportAction.EDIT)
+        if owner is None:
+            raise ValidationError({"owner": _("Name the account's owner: every account keeps one.")})
     with transaction.atomic():
         account = BillingAccount(
             name=name, country=country, sold_to_address=sold_to_address, tax_id=tax_id, tax_rate=tax_rate,
             payment_terms_days=payment_terms_days,
         )
         account.full_clean()
-        try:
-            account.currency  # noqa: B018 - the country must have a currency
-        except UnknownCurrency:
-            raise ValidationError({"country": _("No currency is known for this country.")}) from None
+        _require_currency(account)
         account.save()
         activity.record(actor=actor, verb="account.created", target=account,
                         changes={"name": name, "country": str(country)})
         if owner is not None:
-            role_grant(actor=None, user_email=owner.email, role=Role.ACCOUNT_OWNER, account=account)
+            # Granted by the system, or by the support engineer who created the account (named in the log).
+            role_grant(actor=actor if support else None, user_email=owner.email, role=Role.ACCOUNT_OWNER,
+                       account=account, support=support)
+    return account
+
+
+def _check(actor, action: Action, obj, support: bool, message: str) -> None:
+    """actor None = the system. ``support=True``: a support engineer in the Django admin, whose support
+    role must allow correcting data; otherwise the actor's role on the object must allow ``action``."""
+    if actor is None:
+        return
+    if support:
+        require_support(actor, SupportAction.EDIT)
+    elif not has_action(actor, action, obj):
+        raise PermissionDenied(message)
+
+
+def _require_currency(account: BillingAccount) -> None:
+    try:
+        account.currency  # noqa: B018 - the country must have a currency
+    except UnknownCurrency:
+        raise ValidationError({"country": _("No currency is known for this country.")}) from None
+
+
+def account_update(*, actor, account: BillingAccount, support: bool = False, **fields) -> BillingAccount:
+    """Change the account's details (sold-to, tax, terms, country); a country without a currency is
+    refused, as the account's currency (that of its next profiles) comes from it."""
+    unknown = set(fields) - set(ACCOUNT_FIELDS)
+    if unknown:
+        raise ValueError(f"not editable here: {sorted(unknown)}")
+    _check(actor, Action.EDIT_ACCOUNT, account, support, _("You may not edit this billing account."))
+    with transaction.atomic():
+        account = BillingAccount.objects.select_for_update().get(pk=account.pk)
+        before = activity.snapshot(account, sorted(fields))
+        for name, value in fields.items():
+            setattr(account, name, value.strip() if isinstance(value, str) else value)
+        account.full_clean()
+        _require_currency(account)
+        changes = activity.diff(before, activity.snapshot(account, sorted(fields)))
+        if changes:
+            account.save()
+            activity.record(actor=actor, verb="account.updated", target=account, changes=changes)
     return account
 
 
 def profile_create(
     *, actor, account: BillingAccount, name: str, bill_to_address: str, contact_name: str,
     contact_email: str, po_number: str = "", invoice_email_opt_in: bool = True,
-    invoice_language: str = "en", invoice_day: int = 1, is_default: bool | None = None,
+    invoice_language: str = "en", invoice_day: int = 1, is_default: bool | None = None, support: bool = False,
 ) -> BillingProfile:
     """Create a profile in ``account``; its currency comes from the account's country.
 
     ``actor`` must be allowed to create profiles in the account (None: the system, e.g. a
     first purchase). A person who creates a profile becomes its owner unless the account's
-    owner role already covers it.
+    owner role already covers it; a support engineer (``support=True``) does not: the account's
+    owners own it.
     """
-    if actor is not None and not has_action(actor, Action.CREATE_PROFILE, account):
-        raise PermissionDenied(_("You may not create billing profiles in this account."))
+    _check(actor, Action.CREATE_PROFILE, account, support, _("You may not create billing profiles in this account."))
     with transaction.atomic():
-        BillingAccount.objects.select_for_update().filter(pk=account.pk).first()
+        account = BillingAccount.objects.select_for_update().get(pk=account.pk)
+        _require_currency(account)
         has_profiles = BillingProfile.objects.filter(account=account).exists()
         profile = BillingProfile(
             account=account, name=name.strip(), currency=currency_for_country(account.country.code),
@@ -76,7 +123,9 @@ def profile_create(
             raise ValidationError({"name": _("This account already has a billing profile with this name.")}) from None
         activity.record(actor=actor, verb="profile.created", target=profile,
                         changes=activity.snapshot(profile, PROFILE_FIELDS))
-        if actor is not None and getattr(actor, "pk", None):
+        if support and not RoleAssignment.objects.filter(account=account, role=Role.ACCOUNT_OWNER).exists():
+            raise ValidationError({"account": _("The account has no owner who would own the new profile.")})
+        if actor is not None and getattr(actor, "pk", None) and not support:
             covered = RoleAssignment.objects.filter(
                 user=actor, account=account, role=Role.ACCOUNT_OWNER
             ).exists()
@@ -89,17 +138,16 @@ EDITABLE_FIELDS = {"name", "po_number", "bill_to_address", "contact_name", "cont
                    "invoice_day"}
 
 
-def _check_edit(actor, profile) -> None:
-    if actor is not None and not has_action(actor, Action.EDIT, profile):
-        raise PermissionDenied(_("You may not edit this billing profile."))
+def _check_edit(actor, profile, support: bool = False) -> None:
+    _check(actor, Action.EDIT, profile, support, _("You may not edit this billing profile."))
 
 
-def profile_update(*, actor, profile: BillingProfile, **fields) -> BillingProfile:
+def profile_update(*, actor, profile: BillingProfile, support: bool = False, **fields) -> BillingProfile:
     """Change the profile's details; an invalid value changes nothing."""
     unknown = set(fields) - EDITABLE_FIELDS
     if unknown:
         raise ValueError(f"not editable here: {sorted(unknown)}")
-    _check_edit(actor, profile)
+    _check_edit(actor, profile, support)
     with transaction.atomic():
         profile = BillingProfile.objects.select_for_update().select_related("account").get(pk=profile.pk)
         before = activity.snapshot(profile, sorted(fields))
@@ -116,8 +164,9 @@ def profile_update(*, actor, profile: BillingProfile, **fields) -> BillingProfil
     return profile
 
 
-def profile_set_invoice_email(*, actor, profile: BillingProfile, opt_in: bool) -> BillingProfile:
-    _check_edit(actor, profile)
+def profile_set_invoice_email(*, actor, profile: BillingProfile, opt_in: bool, support: bool = False
+                              ) -> BillingProfile:
+    _check_edit(actor, profile, support)
     with transaction.atomic():
         profile = BillingProfile.objects.select_for_update().get(pk=profile.pk)
         if profile.invoice_email_opt_in != opt_in:
@@ -128,8 +177,8 @@ def profile_set_invoice_email(*, actor, profile: BillingProfile, opt_in: bool) -
     return profile
 
 
-def recipient_add(*, actor, profile: BillingProfile, email: str):
-    _check_edit(actor, profile)
+def recipient_add(*, actor, profile: BillingProfile, email: str, support: bool = False):
+    _check_edit(actor, profile, support)
     email = (email or "").strip()
     try:
         validate_email(email)
@@ -146,12 +195,12 @@ def recipient_add(*, actor, profile: BillingProfile, email: str):
     return recipient
 
 
-def recipient_remove(*, actor, recipient) -> None:
+def recipient_remove(*, actor, recipient, support: bool = False) -> None:
     """Remove an extra recipient. Read again under the profile's lock: when a concurrent request
     removed it first, this one says so and writes no second audit row."""
     from profiles.models import InvoiceRecipient
 
-    _check_edit(actor, recipient.profile)
+    _check_edit(actor, recipient.profile, support)
     with transaction.atomic():
         profile = BillingProfile.objects.select_for_update().get(pk=recipient.profile_id)
         if not InvoiceRecipient.objects.filter(pk=recipient.pk, profile=profile).exists():
@@ -173,9 +222,8 @@ def disable_blocker(profile: BillingProfile) -> str | None:
     return None
 
 
-def profile_disable(*, actor, profile: BillingProfile) -> BillingProfile:
-    if actor is not None and not has_action(actor, Action.DISABLE, profile):
-        raise PermissionDenied(_("Only owners may disable a billing profile."))
+def profile_disable(*, actor, profile: BillingProfile, support: bool = False) -> BillingProfile:
+    _check(actor, Action.DISABLE, profile, support, _("Only owners may disable a billing profile."))
     with transaction.atomic():
         BillingAccount.objects.select_for_update().get(pk=profile.account_id)
         profile = BillingProfile.objects.select_for_update().get(pk=profile.pk)
@@ -194,4 +242,18 @@ def profile_disable(*, actor, profile: BillingProfile) -> BillingProfile:
             successor.save(update_fields=["is_default", "updated"])
         activity.record(actor=actor, verb="profile.disabled", target=profile, changes={"status": ["active",
                                                                                                 "disabled"]})
+    return profile
+
+
+def profile_enable(*, actor, profile: BillingProfile, support: bool = False) -> BillingProfile:
+    """Re-enable a disabled profile (its invoices run again from its next invoice day)."""
+    _check(actor, Action.DISABLE, profile, support, _("Only owners may re-enable a billing profile."))
+    with transaction.atomic():
+        profile = BillingProfile.objects.select_for_update().get(pk=profile.pk)
+        if profile.status == BillingProfile.Status.ACTIVE:
+            return profile
+        profile.status = BillingProfile.Status.ACTIVE
+        profile.save(update_fields=["status", "updated"])
+        activity.record(actor=actor, verb="profile.enabled", target=profile,
+                        changes={"status": ["disabled", "active"]})
     return profile

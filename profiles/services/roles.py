@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm, remove_perm
 
 from billing_admin.core import activity
-from billing_admin.core.permissions import Action, has_action
+from billing_admin.core.permissions import Action, SupportAction, has_action, require_support
 from profiles.models import ACCOUNT_ROLES, PROFILE_ROLES, BillingAccount, BillingProfile, Role, RoleAssignment
 from profiles.permissions import perms_for_role
 
@@ -26,14 +26,13 @@ def _sync_guardian(*, user, scope, old_role: str | None, new_role: str | None) -
 def _check_may_manage(actor, *, profile=None, account=None, support: bool = False) -> None:
     """actor None = the system (a task, seed data, a purchase) and is always allowed.
 
-    ``support=True``: a support engineer in the Django admin, whose access the admin checked
-    (staff with the model permission); the grant and the log name them.
+    ``support=True``: a support engineer in the Django admin, whose support role must allow
+    managing roles; the grant and the log name them.
     """
     if actor is None:
         return
     if support:
-        if not (actor.is_active and actor.is_staff):
-            raise PermissionDenied(_("Only support engineers may manage roles in the admin."))
+        require_support(actor, SupportAction.MANAGE_ROLES)
         return
     if profile is not None and not has_action(actor, Action.MANAGE_ROLES, profile):
         raise PermissionDenied(_("You may not manage roles on this billing profile."))

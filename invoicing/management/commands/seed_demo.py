@@ -7,10 +7,12 @@ from datetime import UTC, datetime, time, timedelta
 
 from dateutil.relativedelta import relativedelta
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from billing_admin.core.permissions import SUPPORT_GROUP, SUPPORT_READ_ONLY_GROUP, support_groups_sync
 from invoicing.models import CreditTransaction, Invoice
 from invoicing.services.charges import purchase_record
 from invoicing.services.credits import credit_lot_add
@@ -32,8 +34,11 @@ USERS = [
     ("contributor@example.com", "Carla", "Contributor", "contributor on Contoso Marketing"),
     ("reader@example.com", "Ruben", "Reader", "reader on Contoso Marketing"),
     ("invoice-manager@example.com", "Ines", "Invoicemanager", "invoice manager on Contoso Marketing"),
-    ("support@example.com", "Sam", "Support", "support engineer: staff, the Django admin at /admin/"),
+    ("support@example.com", "Sam", "Support", "support engineer (group Support): the Django admin at /admin/"),
+    ("support-readonly@example.com", "Rita", "Readonly", "read-only support engineer: sees the admin, changes nothing"),
 ]
+# Which support group each support user is in (the groups are declared in the permission module).
+SUPPORT_USERS = {"support@example.com": SUPPORT_GROUP, "support-readonly@example.com": SUPPORT_READ_ONLY_GROUP}
 MARKER_ACCOUNT = "Contoso Nederland B.V."
 
 
@@ -53,14 +58,16 @@ class Command(BaseCommand):
 
     def users(self):
         User = get_user_model()
+        support_groups_sync()
         users = {}
         for email, first, last, _what in USERS:
             user = User.objects.filter(email__iexact=email).first()
             if user is None:
                 user = User.objects.create_user(email=email, password=PASSWORD, first_name=first, last_name=last)
-            if email.startswith("support@"):
-                user.is_staff = user.is_superuser = True
-                user.save(update_fields=["is_staff", "is_superuser"])
+            if email in SUPPORT_USERS:  # staff, but no superuser: their group says what they may do
+                user.is_staff = True
+                user.save(update_fields=["is_staff"])
+                user.groups.set([Group.objects.get(name=SUPPORT_USERS[email])])
             users[email.split("@")[0]] = user
         return users
 
