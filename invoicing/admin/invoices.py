@@ -138,9 +138,6 @@ class InvoiceAdmin(AppendOnlyAdmin):
     def get_readonly_fields(self, request, obj=None):
         return self.fields
 
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("profile")
-
     @admin.display(description=_("PDF"))
     def pdf_link(self, obj):
         if not obj.pdf:

@@ -8,6 +8,7 @@ from django.core.management import CommandError, call_command
 from pypdf import PdfReader
 
 from billing_admin.core.money import format_money
+from conftest import support_engineer
 from invoicing.models import Charge, CreditTransaction, Invoice
 from invoicing.services.charges import purchase_record
 from invoicing.services.credits import credit_lot_add
@@ -206,7 +207,7 @@ def test_void_returns_charges_and_credits_and_the_next_run_reissues():
     buy(profile, ("1", "10", True))
     billing_run(day=NOV1)
     invoice = Invoice.objects.get()
-    invoice_void(actor=UserFactory(), invoice=invoice, reason="Wrong PO number")
+    invoice_void(actor=support_engineer(), invoice=invoice, reason="Wrong PO number")
     lot.refresh_from_db()
     assert lot.remaining == Decimal("5") and Charge.objects.filter(invoice__isnull=True).count() == 1
     billing_run(day=NOV1)
@@ -222,7 +223,7 @@ def test_a_voided_invoice_pdf_is_stamped_void_and_asks_for_nothing(django_captur
     issued_sha = invoice.pdf_sha256
     assert "VOID" not in pdf_text(invoice)
     with django_capture_on_commit_callbacks(execute=True):
-        invoice_void(actor=UserFactory(), invoice=invoice, reason="Wrong PO number")
+        invoice_void(actor=support_engineer(), invoice=invoice, reason="Wrong PO number")
     invoice.refresh_from_db()
     text = pdf_text(invoice)
     assert invoice.pdf_sha256 != issued_sha
