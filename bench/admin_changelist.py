@@ -121,7 +121,8 @@ def main() -> None:
 
     print(f"{Invoice.objects.count():,} invoices, "
           f"{Invoice.objects.values('profile').distinct().count():,} profiles")
-    invoices, profiles = reverse("admin:invoicing_invoice_changelist"), reverse("admin:profiles_billingprofile_changelist")
+    invoices = reverse("admin:invoicing_invoice_changelist")
+    profiles = reverse("admin:profiles_billingprofile_changelist")
     number = Invoice.objects.order_by("pk").values_list("number", flat=True)[args.invoices // 2]
     print(f"{'page':48} {'median ms':>10} {'queries':>8}  whole-table COUNT(*)")
     for label, page, params in (

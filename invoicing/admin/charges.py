@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from billing_admin.core.admin_mixins import SupportAdmin, money_display
+from billing_admin.core.money import format_quantity, format_unit_price
 from billing_admin.core.permissions import SupportAction
 from invoicing.models import Charge
 from invoicing.services.charges import purchase_record
@@ -29,9 +30,18 @@ class ChargeAdmin(SupportAdmin):
     form = PurchaseForm
     amount_money = money_display("amount", _("amount"))
 
+    @admin.display(description=_("unit price"))
+    def unit_price_shown(self, charge):
+        return format_unit_price(charge.unit_price, charge.currency)
+
+    @admin.display(description=_("quantity"))
+    def quantity_shown(self, charge):
+        return format_quantity(charge.quantity)
+
     def get_fields(self, request, obj=None):
         if obj is not None:
-            return [f.name for f in Charge._meta.fields if f.name not in ("amount", "id")] + ["amount_money"]
+            return [{"amount": "amount_money", "unit_price": "unit_price_shown", "quantity": "quantity_shown"}.get(
+                f.name, f.name) for f in Charge._meta.fields if f.name != "id"]
         return PurchaseForm.Meta.fields
 
     def get_readonly_fields(self, request, obj=None):

@@ -42,6 +42,11 @@ class CreditTransactionInline(ReadOnlyInline):
     fields = ("created", "kind", "amount_money", "balance_after_money", "invoice", "description")
     amount_money = money_display("amount", _("amount"), lambda t: t.lot.currency)
     balance_after_money = money_display("balance_after", _("balance after"), lambda t: t.lot.currency)
+    fields = ("created", "profile", "lot", "kind", "amount_money", "balance_after_money", "invoice", "description",
+              "actor")
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("invoice", "lot")

@@ -14,3 +14,9 @@ class PaymentAdmin(AppendOnlyAdmin):
     list_select_related = ("invoice",)
     search_fields = ("invoice__number", "reference", "method_label")
     amount_money = money_display("amount", _("amount"))
+    fields = ("created", "invoice", "amount_money", "currency", "status", "method_label", "payment_method", "reference",
+              "recorded_by")
+    readonly_fields = fields
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
