@@ -49,7 +49,7 @@ class CreditTransactionInline(ReadOnlyInline):
         return self.fields
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("invoice", "lot")
+        return super().get_queryset(request).select_related("invoice", "lot", "profile", "actor")
 
 
 @admin.register(CreditLot)

@@ -36,7 +36,7 @@ class InvoiceLineInline(ReadOnlyInline):
     credits_applied_money = money_display("credits_applied", _("credits applied"), lambda line: line.invoice.currency)
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("invoice")
+        return super().get_queryset(request).select_related("invoice", "charge")
 
     @admin.display(description=_("quantity"))
     def quantity_shown(self, line):
