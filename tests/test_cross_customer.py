@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from conftest import grant
+from conftest import grant, support_engineer
 from invoicing.models import Invoice, Payment
 from invoicing.services.payments import invoice_pay, payment_key_issue, payment_record_transfer
 from invoicing.tests.factories import InvoiceFactory
@@ -146,7 +146,7 @@ def test_keys_shaped_like_the_systems_own_do_not_block_another_accounts_payments
     assert payment is not None and payment.status == "succeeded"
     target.refresh_from_db()
     assert target.status == "paid"
-    support = UserFactory(is_staff=True)
+    support = support_engineer()
     transfer = payment_record_transfer(actor=support, invoice=victim_transfer,
                                        amount=str(victim_transfer.amount_due), reference="NL-BANK-1")
     assert transfer.status == "succeeded"

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 
-from conftest import grant
+from conftest import grant, support_engineer
 from invoicing.services.credits import credit_adjust, credit_lot_add
 from invoicing.services.invoices import invoice_void
 from invoicing.services.payments import payment_record_transfer
@@ -74,7 +74,7 @@ def test_the_database_refuses_an_over_long_address_written_past_the_services():
 
 def test_names_references_and_reasons_are_bounded_in_the_services_not_cut():
     profile = BillingProfileFactory()
-    support = UserFactory(is_staff=True)
+    support = support_engineer()
     with pytest.raises(ValidationError, match="at most 120 characters"):
         payment_method_add_card(actor=None, profile=profile, number="4242424242424242", exp_month=12,
                                 exp_year=2031, cvc="123", holder="P" * 121)
