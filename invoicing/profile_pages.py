@@ -53,6 +53,8 @@ def register() -> None:
     registry.register_tab(registry.Tab("credits", gettext_lazy("Azure credits"), "invoicing:profile-credits",
                                        order=40, visible=selectors.profile_has_credits))
     registry.register_tab(registry.Tab("invoices", gettext_lazy("Invoices"), "invoicing:profile-invoices", order=50))
+    for name in selectors.profile_annotations():
+        registry.register_profile_annotation(name, lambda name=name: selectors.profile_annotations()[name])
     registry.register_notice(registry.Fragment("past-due", "invoicing/_profile_warnings.html", _past_due_notice))
     registry.register_list_column(registry.ListColumn(
         "latest-invoice", gettext_lazy("Latest invoice"), selectors.with_latest_invoice_status,

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
-from django.db.models import OuterRef, QuerySet, Subquery, Sum
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 
 from billing_admin.core.dates import billing_today
 from billing_admin.core.money import ZERO
@@ -16,35 +17,58 @@ EXPIRING_SOON_DAYS = 30
 
 # --- credits ---------------------------------------------------------------------------------
 def profile_has_credits(profile) -> bool:
-    """Whether the profile has ever had a credit lot (its credit tabs exist only then). Cached on the profile."""
-    if not hasattr(profile, "_has_credits"):
-        profile._has_credits = CreditLot.objects.filter(profile=profile).exists()
-    return profile._has_credits
+    """Whether the profile has ever had a credit lot (its credit tabs exist only then). Loaded with the
+    profile on its pages (``has_credit_lots``, see ``profile_annotations``), else asked and cached."""
+    if not hasattr(profile, "has_credit_lots"):
+        profile.has_credit_lots = CreditLot.objects.filter(profile=profile).exists()
+    return profile.has_credit_lots
+
+
+def profile_annotations() -> dict:
+    """What the profile pages need of invoicing, computed with the profile in one query."""
+    past_due = (Invoice.objects.filter(profile=OuterRef("pk"), status=Invoice.Status.PAST_DUE)
+                .order_by().values("profile").annotate(n=Count("pk")).values("n"))
+    return {"has_credit_lots": Exists(CreditLot.objects.filter(profile=OuterRef("pk"))),
+            "past_due_invoices": Coalesce(Subquery(past_due), 0)}
 
 
 def credit_balance_summary(*, profile, today: date | None = None) -> dict:
-    """Current balance, estimated balance after unbilled eligible charges, and credits expiring soon."""
+    """Current balance, estimated balance after unbilled eligible charges, and credits expiring soon.
+
+    Two queries whatever the number of lots (sums in the database); ``expiring_lots`` is a queryset,
+    read only by whoever lists them."""
     today = today or billing_today()
-    lots = list(CreditLot.objects.filter(profile=profile).order_by("expiration_date", "start_date", "pk"))
-    current = sum((lot.remaining for lot in lots), ZERO)
+    lots = CreditLot.objects.filter(profile=profile)
+    expiring = lots.expiring_within(EXPIRING_SOON_DAYS, today=today)
+    active = Q(status=CreditLot.Status.ACTIVE)
+    sums = lots.aggregate(
+        current=Sum("remaining"),
+        usable=Sum("remaining", filter=active & Q(expiration_date__gte=today)),
+        soon=Sum("remaining", filter=active & Q(remaining__gt=0, expiration_date__gte=today,
+                                                expiration_date__lte=today + timedelta(days=EXPIRING_SOON_DAYS))),
+    )
+    current, usable = sums["current"] or ZERO, sums["usable"] or ZERO
     unbilled = Charge.objects.filter(profile=profile, invoice__isnull=True, credit_eligible=True).aggregate(
         s=Sum("amount"))["s"] or ZERO
-    usable = sum((lot.remaining for lot in lots if lot.status == CreditLot.Status.ACTIVE
-                  and lot.expiration_date >= today), ZERO)
-    estimated = current - min(unbilled, usable)
-    soon_ids = set(CreditLot.objects.filter(profile=profile).expiring_within(EXPIRING_SOON_DAYS, today=today)
-                   .values_list("pk", flat=True))
-    soon = [lot for lot in lots if lot.pk in soon_ids]
     return {
         "currency": profile.currency,
         "current": current,
         "unbilled_eligible": unbilled,
-        "estimated": estimated,
-        "expiring_soon": sum((lot.remaining for lot in soon), ZERO),
-        "expiring_lots": soon,
-        "expiring_ids": soon_ids,
-        "lots": lots,
+        "estimated": current - min(unbilled, usable),
+        "expiring_soon": sums["soon"] or ZERO,
+        "expiring_lots": expiring.order_by("expiration_date", "start_date", "pk"),
     }
+
+
+def credit_lots_for(*, profile):
+    """The profile's lots, earliest expiry first (the Azure credits tab shows them a page at a time)."""
+    return CreditLot.objects.filter(profile=profile).order_by("expiration_date", "start_date", "pk")
+
+
+def lot_expires_soon(lot, today: date | None = None) -> bool:
+    today = today or billing_today()
+    return (lot.status == CreditLot.Status.ACTIVE and lot.remaining > 0
+            and today <= lot.expiration_date <= today + timedelta(days=EXPIRING_SOON_DAYS))
 
 
 def credit_transactions_for(*, profile):
@@ -64,6 +88,8 @@ def invoices_for(*, profile):
 
 
 def past_due_count(*, profile) -> int:
+    if hasattr(profile, "past_due_invoices"):
+        return profile.past_due_invoices
     return Invoice.objects.filter(profile=profile, status=Invoice.Status.PAST_DUE).count()
 
 

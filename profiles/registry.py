@@ -60,9 +60,21 @@ class _Registry:
     list_columns: dict[str, ListColumn]
     disable_blockers: dict[str, Blocker]
     payment_method_removal_blockers: dict[str, Blocker]
+    profile_annotations: dict[str, Callable[[], object]] = field(default_factory=dict)
 
 
 registry = _Registry(tabs={}, notices={}, list_columns={}, disable_blockers={}, payment_method_removal_blockers={})
+
+
+def register_profile_annotation(name: str, expression: Callable[[], object]) -> None:
+    """``expression()``: a query expression (``Exists``, ``Subquery``) computed with the profile itself
+    when a profile page loads it, so what a tab or notice needs of a higher app costs no query of its own."""
+    registry.profile_annotations[name] = expression
+
+
+def annotate_profile(queryset: QuerySet) -> QuerySet:
+    annotations = {name: expression() for name, expression in registry.profile_annotations.items()}
+    return queryset.annotate(**annotations) if annotations else queryset
 
 
 def register_tab(tab: Tab) -> None:

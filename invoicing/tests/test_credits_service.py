@@ -170,7 +170,7 @@ def test_pages_and_voids_count_expiry_in_the_same_utc_dates_as_the_daily_task(se
     lot(profile, "10", utc_today - timedelta(days=1))  # expired by the UTC date; the task has not run
     last_day = lot(profile, "20", utc_today)  # still usable today
     summary = credit_balance_summary(profile=profile)
-    assert summary["expiring_lots"] == [last_day] and summary["expiring_soon"] == Decimal("20")
+    assert list(summary["expiring_lots"]) == [last_day] and summary["expiring_soon"] == Decimal("20")
     purchase_record(actor=None, account=profile.account, profile=profile, items=[dict(
         product="VM", description="VM", quantity="1", unit_price="5",
         service_period_start=utc_today - timedelta(days=40), service_period_end=utc_today - timedelta(days=1))])

@@ -9,7 +9,13 @@ from billing_admin.core.htmx import render_page_or_partial
 from billing_admin.core.money import round_money
 from billing_admin.core.permissions import Action
 from billing_admin.core.views import object_action_required
-from invoicing.selectors import credit_balance_summary, credit_transactions_for, profile_has_credits
+from invoicing.selectors import (
+    credit_balance_summary,
+    credit_lots_for,
+    credit_transactions_for,
+    lot_expires_soon,
+    profile_has_credits,
+)
 from profiles.selectors import profile_get
 from profiles.tabs import profile_tab_context
 
@@ -33,10 +39,10 @@ def profile_credit_balance(request, profile):
 @object_action_required(Action.VIEW, profile_with_credits_loader)
 def profile_credits(request, profile):
     context = profile_tab_context(request, profile, "credits")
-    summary = credit_balance_summary(profile=profile)
-    context["summary"] = summary
-    context["lots"] = summary["lots"]
-    context["expiring_ids"] = summary["expiring_ids"]
+    context["summary"] = credit_balance_summary(profile=profile)
+    page = Paginator(credit_lots_for(profile=profile), 50).get_page(request.GET.get("page"))
+    context["page"] = context["lots"] = page
+    context["expiring_ids"] = {lot.pk for lot in page if lot_expires_soon(lot)}
     return render_page_or_partial(request, "invoicing/profile_credits.html", context)
 
 
