@@ -48,7 +48,6 @@ def build_data() -> dict:
     from django.db import connection
 
     from billing_admin.core.models import User
-    from billing_admin.core.permissions import perms_for_role
     from invoicing.models import CreditLot, CreditTransaction, Invoice
     from profiles.models import (
         BillingAccount,
@@ -60,6 +59,7 @@ def build_data() -> dict:
         Role,
         RoleAssignment,
     )
+    from profiles.permissions import perms_for_role
 
     password = "bench-pass-2026"
     admin = User.objects.create_superuser(email="support@bench.example", password=password)
