@@ -33,8 +33,8 @@ def add_data(profile, owner, *, start: int, n: int) -> None:
         InvoiceFactory(profile=profile, period_start=period_start,
                        period_end=period_start + relativedelta(months=1, days=-1),
                        issue_date=period_start + relativedelta(months=1))
-        payment_method_add_card(actor=None, profile=profile, number="4242424242424242", exp_month=12,
-                                exp_year=2031, cvc="123", holder=f"Holder {i}")
+        payment_method_add_card(actor=None, profile=profile, number="4242424242424242", exp_month=1 + i % 12,
+                                exp_year=2031 + i // 12, cvc="123", holder=f"Holder {i}")  # one card per expiry
     users = get_user_model().objects.bulk_create([UserFactory.build(email=f"member{start + i}@example.com")
                                                   for i in range(n)])
     RoleAssignment.objects.bulk_create([RoleAssignment(user=u, profile=profile, role=Role.READER, granted_by=owner)
