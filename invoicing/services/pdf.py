@@ -102,13 +102,28 @@ def _font_config():
     return _fonts.config
 
 
+def _stylesheet():
+    """invoice.css, parsed once per process and thread with the shared font configuration.
+
+    Its @font-face fonts are registered with that configuration once, when the sheet is parsed,
+    instead of for every invoice; parsing it per invoice cost ~10% of the render.
+    """
+    if getattr(_fonts, "css_pid", None) != os.getpid():
+        from weasyprint import CSS
+
+        _fonts.css = CSS(filename=str(ASSETS / "invoice.css"), url_fetcher=safe_url_fetcher(),
+                         font_config=_font_config())
+        _fonts.css_pid = os.getpid()
+    return _fonts.css
+
+
 def render_pdf_bytes(html: str, fetcher=None) -> bytes:
     from weasyprint import HTML
 
     fetcher = fetcher or safe_url_fetcher()
     document = HTML(string=html, base_url=ASSETS.as_uri() + "/", url_fetcher=fetcher)
-    return document.write_pdf(font_config=_font_config(), uncompressed_pdf=False, custom_metadata=False,
-                              pdf_identifier=b"billing-admin")
+    return document.write_pdf(stylesheets=[_stylesheet()], font_config=_font_config(), uncompressed_pdf=False,
+                              custom_metadata=False, pdf_identifier=b"billing-admin")
 
 
 def invoice_render_pdf(*, invoice_id: int, force: bool = False, actor=None) -> Invoice:
