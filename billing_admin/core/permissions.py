@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from django.apps import apps
 from django.core.exceptions import PermissionDenied
-from django.db.models import CharField, Exists, Model, OuterRef, Q, QuerySet, Value
+from django.db.models import CharField, Model, Q, QuerySet, Value
 from django.utils.translation import gettext as _
 from guardian.models import GroupObjectPermissionBase
 
@@ -175,7 +175,12 @@ def has_action(user, action: Action, obj) -> bool:
 
 
 def objects_with_action(user, action: Action, queryset: QuerySet) -> QuerySet:
-    """The rows of ``queryset`` on which the user may do ``action``, directly or through the parent. One query."""
+    """The rows of ``queryset`` on which the user may do ``action``, directly or through the parent. One query.
+
+    Written as ``pk IN (…) OR parent_id IN (…)`` over uncorrelated subqueries, which PostgreSQL
+    computes once per query (a hashed subplan) instead of probing the permission tables for every
+    row as a correlated EXISTS under OR would: over 10,000 profiles, the difference between the
+    list's first page and the admin's."""
     if not user.is_authenticated or not user.is_active:
         return queryset.none()
     if _is_superuser(user):
@@ -183,17 +188,17 @@ def objects_with_action(user, action: Action, queryset: QuerySet) -> QuerySet:
     scope = _SCOPES[queryset.model]
     conditions = []
     if action in scope.perms:
-        conditions.append(Exists(scope.user_perms.objects.filter(
-            user=user, permission__codename=scope.perms[action], content_object=OuterRef("pk"))))
+        conditions.append(Q(pk__in=scope.user_perms.objects.filter(
+            user=user, permission__codename=scope.perms[action]).values("content_object_id")))
     if action in scope.cascade:
         parent = _SCOPES[scope.model._meta.get_field(scope.parent).related_model]
-        conditions.append(Exists(parent.user_perms.objects.filter(
-            user=user, permission__codename=scope.cascade[action], content_object=OuterRef(f"{scope.parent}_id"))))
+        conditions.append(Q(**{f"{scope.parent}_id__in": parent.user_perms.objects.filter(
+            user=user, permission__codename=scope.cascade[action]).values("content_object_id")}))
     if not conditions:
         raise ValueError(f"{action} is not an action on {scope.model.__name__}")
-    condition = Q(conditions[0])
+    condition = conditions[0]
     for extra in conditions[1:]:
-        condition |= Q(extra)
+        condition |= extra
     return queryset.filter(condition)
 
 

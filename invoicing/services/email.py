@@ -71,7 +71,8 @@ def invoice_send_email(*, invoice_id: int, resend: bool = False, actor=None) -> 
         require_support(actor, SupportAction.RESEND)
     try:
         with transaction.atomic():
-            invoice = Invoice.objects.select_for_update().select_related("profile").get(pk=invoice_id)
+            invoice = (Invoice.objects.select_for_update(of=("self",)).select_related("profile__account")
+                       .get(pk=invoice_id))
             if resend:
                 if invoice.status == Invoice.Status.VOID:
                     return False

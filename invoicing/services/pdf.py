@@ -138,7 +138,8 @@ def invoice_render_pdf(*, invoice_id: int, force: bool = False, actor=None) -> I
     data = render_pdf_bytes(invoice_html(invoice))
     digest = hashlib.sha256(data).hexdigest()
     with transaction.atomic():
-        invoice = Invoice.objects.select_for_update().get(pk=invoice_id)
+        # The profile and account come along for the activity row (locking only the invoice).
+        invoice = Invoice.objects.select_for_update(of=("self",)).select_related("profile__account").get(pk=invoice_id)
         if invoice.pdf and invoice.pdf_sha256 and not force:
             return invoice
         old_name = invoice.pdf.name if invoice.pdf else None

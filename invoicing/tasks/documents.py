@@ -38,7 +38,13 @@ class Queue:
         render_invoice_pdf_task.delay(invoice_id)
 
     def email(self, invoice_id: int) -> None:
-        email_invoice_task.delay(invoice_id)
+        """Sent by the worker that rendered the PDF, right away: a task of its own per invoice cost a
+        message, a delivery and an acknowledgement more. Only a failed send goes to the retrying task."""
+        try:
+            invoice_send_email(invoice_id=invoice_id)
+        except (OSError, smtplib.SMTPException):
+            # This was the first attempt: the task goes on as its first retry, with the same backoff.
+            email_invoice_task.apply_async((invoice_id,), countdown=settings.INVOICE_EMAIL_RETRY_SECONDS, retries=1)
 
     def autocharge(self, invoice_id: int) -> None:
         invoice_autocharge_task.delay(invoice_id)
