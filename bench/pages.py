@@ -39,6 +39,30 @@ def recreate_database(url: str, *, drop_only: bool = False) -> None:
             conn.execute(f'CREATE DATABASE "{name}"')
 
 
+def insert_invoices(account) -> None:
+    """Ten monthly invoices per profile of the account (the last one due), in one INSERT ... SELECT."""
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute("""
+            INSERT INTO invoicing_invoice (created, updated, number, sequence, year, period_start, period_end,
+                issue_date, due_date, currency, language, account_name, sold_to_address, tax_id, profile_name,
+                bill_to_address, contact_name, contact_email, po_number, payment_instructions, subtotal,
+                credits_applied, tax_rate, tax, total, amount_due, status, paid_at, void_reason, pdf, pdf_sha256,
+                email_status, email_attempts, email_last_error, email_recipients, profile_id)
+            SELECT now(), now(), 'BA' || p.account_id || '-' || p.id || '-' || s, s, 2026, ps, ps + 30, ps + 31,
+                ps + 61, 'EUR', 'en', 'Bench B.V.', 'Bench 1', '', p.name, p.bill_to_address, p.contact_name,
+                p.contact_email, p.po_number, '', st, 0, 21, round(st * 0.21, 2), st + round(st * 0.21, 2),
+                st + round(st * 0.21, 2), CASE WHEN s = %(n)s THEN 'due' ELSE 'paid' END,
+                CASE WHEN s = %(n)s THEN NULL ELSE now() END, '', '', '', 'sent', 1, '', '[]'::jsonb, p.id
+            FROM profiles_billingprofile p,
+                 generate_series(1, %(n)s) s,
+                 LATERAL (SELECT (date '2025-12-01' + (s * 31)) AS ps,
+                                 (100 + (p.id * 7 + s * 13) %% 900)::numeric AS st) x
+            WHERE p.account_id = %(account)s
+        """, {"n": INVOICES_PER_PROFILE, "account": account.pk})
+
+
 def build_data() -> dict:
     """The data set, in bulk. Returns the users and objects the pages are requested with."""
     from datetime import date, timedelta
@@ -83,24 +107,7 @@ def build_data() -> dict:
         batch_size=5000)
     InvoiceRecipient.objects.bulk_create([InvoiceRecipient(profile=heavy, email=f"ap{i}@bench.example")
                                           for i in range(3)])
-    with connection.cursor() as cur:  # 100,000 invoices: ten months per profile, the last one due
-        cur.execute("""
-            INSERT INTO invoicing_invoice (created, updated, number, sequence, year, period_start, period_end,
-                issue_date, due_date, currency, language, account_name, sold_to_address, tax_id, profile_name,
-                bill_to_address, contact_name, contact_email, po_number, payment_instructions, subtotal,
-                credits_applied, tax_rate, tax, total, amount_due, status, paid_at, void_reason, pdf, pdf_sha256,
-                email_status, email_attempts, email_last_error, email_recipients, profile_id)
-            SELECT now(), now(), 'BA' || p.account_id || '-' || p.id || '-' || s, s, 2026, ps, ps + 30, ps + 31,
-                ps + 61, 'EUR', 'en', 'Bench B.V.', 'Bench 1', '', p.name, p.bill_to_address, p.contact_name,
-                p.contact_email, p.po_number, '', st, 0, 21, round(st * 0.21, 2), st + round(st * 0.21, 2),
-                st + round(st * 0.21, 2), CASE WHEN s = %(n)s THEN 'due' ELSE 'paid' END,
-                CASE WHEN s = %(n)s THEN NULL ELSE now() END, '', '', '', 'sent', 1, '', '[]'::jsonb, p.id
-            FROM profiles_billingprofile p,
-                 generate_series(1, %(n)s) s,
-                 LATERAL (SELECT (date '2025-12-01' + (s * 31)) AS ps,
-                                 (100 + (p.id * 7 + s * 13) %% 900)::numeric AS st) x
-            WHERE p.account_id = %(account)s
-        """, {"n": INVOICES_PER_PROFILE, "account": account.pk})
+    insert_invoices(account)
     heavy_invoices = list(Invoice.objects.filter(profile=heavy).order_by("sequence"))
     today = date.today()
     lots = CreditLot.objects.bulk_create([
