@@ -7,18 +7,17 @@ import os
 import pytest
 
 from profiles.models import BillingAccount, BillingProfile
+from profiles.tests.factories import BillingProfileFactory, RoleAssignmentFactory, UserFactory
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
 def grant(user, role: str, obj):
-    """Give ``user`` ``role`` on a profile or an account through the real service."""
-    from profiles.services.roles import role_grant
-
+    """Give ``user`` ``role`` on a profile or an account through the real service (RoleAssignmentFactory)."""
     if isinstance(obj, BillingProfile):
-        return role_grant(actor=None, user_email=user.email, role=role, profile=obj)
+        return RoleAssignmentFactory(user=user, role=role, profile=obj)
     if isinstance(obj, BillingAccount):
-        return role_grant(actor=None, user_email=user.email, role=role, account=obj)
+        return RoleAssignmentFactory(user=user, role=role, profile=None, account=obj)
     raise TypeError(obj)
 
 
@@ -51,15 +50,11 @@ def require_postgres():
 
 @pytest.fixture
 def user(db):
-    from profiles.tests.factories import UserFactory
-
     return UserFactory()
 
 
 @pytest.fixture
 def profile(db):
-    from profiles.tests.factories import BillingProfileFactory
-
     return BillingProfileFactory()
 
 

@@ -11,6 +11,7 @@ from billing_admin.core.dates import billing_today
 from billing_admin.core.money import ZERO
 from invoicing.models import Charge, CreditLot, CreditTransaction, Invoice
 from profiles.models import BillingProfile
+from profiles.selectors import profile_get
 
 EXPIRING_SOON_DAYS = 30
 
@@ -125,3 +126,21 @@ def profiles_due(day: date, profile_id: int | None = None) -> QuerySet[BillingPr
 def has_charges_to_invoice(profile_id: int, period_end: date) -> bool:
     return Charge.objects.filter(profile_id=profile_id, invoice__isnull=True,
                                  service_period_end__lte=period_end).exists()
+
+
+def invoice_loader(kwargs: dict) -> Invoice | None:
+    """Loader for ``object_action_required``: the invoice, only through its own profile's URL (another
+    profile's invoice is None: 404)."""
+    try:
+        return Invoice.objects.select_related("profile", "profile__account").get(
+            pk=int(kwargs.pop("invoice_id")), profile_id=int(kwargs.pop("profile_id")))
+    except (Invoice.DoesNotExist, ValueError, TypeError):
+        return None
+
+
+def profile_with_credits_loader(kwargs: dict):
+    """A profile that has never had credits has no credit tabs: 404, like a missing page."""
+    profile = profile_get(profile_id=kwargs.pop("profile_id"))
+    if profile is None or not profile_has_credits(profile):
+        return None
+    return profile

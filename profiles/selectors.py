@@ -6,7 +6,7 @@ from django.core.paginator import Paginator
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 
 from billing_admin.core.permissions import Action
-from profiles.models import BillingAccount, BillingProfile, PaymentMethod, RoleAssignment
+from profiles.models import BillingAccount, BillingProfile, InvoiceRecipient, PaymentMethod, Role, RoleAssignment
 from profiles.permissions import accounts_with_action, profiles_with_action
 from profiles.registry import annotate_profile, list_columns
 
@@ -72,3 +72,53 @@ def profile_list_page(user, *, query: str = "", account_id: str = "", page=None)
         "columns": columns,
         "can_create": accounts_with_action(user, Action.CREATE_PROFILE).exists(),
     }
+
+
+def _loader(model, id_kwarg: str, *related: str):
+    """A loader for ``object_action_required`` of a row that belongs to the profile in the URL:
+    pops ``profile_id`` and ``id_kwarg``; another profile's row is None (404), like a missing one."""
+
+    def load(kwargs: dict):
+        try:
+            return model.objects.select_related("profile", "profile__account", *related).get(
+                pk=int(kwargs.pop(id_kwarg)), profile_id=int(kwargs.pop("profile_id")))
+        except (model.DoesNotExist, ValueError, TypeError):
+            return None
+
+    return load
+
+
+payment_method_loader = _loader(PaymentMethod, "method_id")
+recipient_loader = _loader(InvoiceRecipient, "recipient_id")
+role_assignment_loader = _loader(RoleAssignment, "assignment_id", "user")
+
+
+def payment_methods_of(profile) -> list[PaymentMethod]:
+    return list(profile.payment_methods.all())
+
+
+def profile_overview_data(profile) -> dict:
+    """The Overview tab's data: the default payment method and the extra invoice recipients."""
+    return {"default_method": profile.payment_methods.filter(is_default=True).first(),
+            "recipients": list(profile.recipients.all())}
+
+
+def accounts_for_new_profile(user) -> QuerySet[BillingAccount]:
+    """The accounts in which the user may create a profile."""
+    return accounts_with_action(user, Action.CREATE_PROFILE).order_by("name")
+
+
+def payment_methods_to_charge(profile) -> list[PaymentMethod]:
+    """The profile's cards and bank accounts (a wire transfer is paid from the customer's bank)."""
+    return list(profile.payment_methods.exclude(kind=PaymentMethod.Kind.WIRE_TRANSFER))
+
+
+def billing_contacts(profile) -> list[str]:
+    """Owners, contributors and invoice managers of the profile, directly or through its account."""
+    roles = RoleAssignment.objects.filter(profile=profile, role__in=[Role.OWNER, Role.CONTRIBUTOR,
+                                                                      Role.INVOICE_MANAGER])
+    account_roles = RoleAssignment.objects.filter(account_id=profile.account_id, role__in=[
+        Role.ACCOUNT_OWNER, Role.ACCOUNT_CONTRIBUTOR])
+    emails = {a.user.email for a in roles.select_related("user")} | {
+        a.user.email for a in account_roles.select_related("user")}
+    return sorted(emails)

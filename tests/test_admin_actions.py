@@ -20,11 +20,6 @@ def staff(client):
     return client
 
 
-def issued_invoice(profile):
-    """One €10 charge for October, invoiced on 1 November."""
-    return InvoiceFactory(profile=profile)
-
-
 def test_support_grants_and_revokes_roles_through_the_services(staff):
     profile, pat = BillingProfileFactory(), UserFactory()
     owner = UserFactory()
@@ -42,7 +37,7 @@ def test_support_grants_and_revokes_roles_through_the_services(staff):
 
 def test_support_records_a_wire_transfer_and_the_invoice_is_paid(staff):
     profile = BillingProfileFactory()
-    invoice = issued_invoice(profile)
+    invoice = InvoiceFactory(profile=profile)
     url = reverse("admin:invoicing_invoice_transfer", args=[invoice.pk])
     wrong = staff.post(url, {"amount": "1.00", "reference": "NL-REF"})
     assert "must equal the amount due" in wrong.text
@@ -59,7 +54,7 @@ def test_read_only_support_cannot_void_record_or_adjust(client):
     profile = BillingProfileFactory()
     lot = credit_lot_add(actor=None, profile=profile, source="promotional", amount="5",
                          start_date=date(2026, 1, 1), expiration_date=date(2027, 1, 1))
-    invoice = issued_invoice(profile)
+    invoice = InvoiceFactory(profile=profile)
     page = client.get(reverse("admin:invoicing_invoice_change", args=[invoice.pk]))
     void_url = reverse("admin:invoicing_invoice_void", args=[invoice.pk])
     assert page.status_code == 200 and void_url not in page.text and 'name="_save"' not in page.text
@@ -74,7 +69,7 @@ def test_read_only_support_cannot_void_record_or_adjust(client):
 
 def test_support_voids_an_invoice_from_the_admin(staff):
     profile = BillingProfileFactory()
-    invoice = issued_invoice(profile)
+    invoice = InvoiceFactory(profile=profile)
     void_url = reverse("admin:invoicing_invoice_void", args=[invoice.pk])
     page = staff.get(reverse("admin:invoicing_invoice_change", args=[invoice.pk]))
     assert void_url in page.text and 'name="_save"' not in page.text  # a button, and no Save on history

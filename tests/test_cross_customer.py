@@ -19,9 +19,6 @@ pytestmark = pytest.mark.django_db
 HEADERS = [{}, {"HTTP_HX_REQUEST": "true"}]
 
 
-def issue(profile):
-    return InvoiceFactory(profile=profile, unit_price="100")
-
 
 def card(profile, number="4242424242424242"):
     return payment_method_add_card(actor=None, profile=profile, number=number, exp_month=12, exp_year=2031,
@@ -40,7 +37,7 @@ def two_customers():
     for key, profile in (("ours", ours), ("theirs", theirs)):
         world[f"{key}_wire"] = WireTransferFactory(profile=profile, is_default=True)
         world[f"{key}_card"] = card(profile)
-        world[f"{key}_invoice"] = issue(profile)
+        world[f"{key}_invoice"] = InvoiceFactory(profile=profile, unit_price="100")
         world[f"{key}_reader"] = grant(UserFactory(), Role.READER, profile)
     return world
 

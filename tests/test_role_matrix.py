@@ -1,4 +1,4 @@
-"""DESIGN §2 over HTTP: every role (profile and account level, none, a sibling's) × every action,
+"""The role matrix over HTTP: every role (profile and account level, none, a sibling's) × every action,
 plain and HTMX. Refused requests get 404 (no access) or 403 (may see, may not act) and change nothing."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from profiles.tests.factories import BillingProfileFactory, CardFactory, UserFac
 
 pytestmark = pytest.mark.django_db
 
-# DESIGN §2, written out independently of the code's own table.
+# The role matrix, written out independently of the code's own table (profiles.permissions.ROLE_ACTIONS).
 EDIT = {"owner", "contributor", "account_owner", "account_contributor"}
 PAY = EDIT | {"invoice_manager"}
 ROLES_ADMIN = {"owner", "account_owner"}

@@ -51,6 +51,7 @@ def checks_permissions_itself(reason: str):
             return view(request, *args, **kwargs)
 
         wrapped.permission_guard = reason  # type: ignore[attr-defined]
+        wrapped.checks_permissions_itself = True  # type: ignore[attr-defined]
         return wrapped
 
     return decorator

@@ -34,7 +34,8 @@ from billing_admin.core.permissions import Action, SupportAction, has_action, re
 from billing_admin.core.text import REFERENCE_MAX_LENGTH, clean_text
 from invoicing.models import Invoice, Payment
 from profiles.gateway import ChargeResult, get_gateway
-from profiles.models import PaymentMethod, Role, RoleAssignment
+from profiles.models import PaymentMethod
+from profiles.selectors import billing_contacts
 
 log = logging.getLogger(__name__)
 
@@ -146,7 +147,7 @@ def payment_record_transfer(*, actor, invoice: Invoice, amount, reference: str) 
             value = round_money(to_decimal(amount), invoice.currency)
         except (ValueError, TypeError):
             raise ValidationError({"amount": _("Enter an amount.")}) from None
-        if invoice.status not in (Invoice.Status.DUE, Invoice.Status.PAST_DUE):
+        if not invoice.is_open:
             raise ValidationError(_("Invoice %(number)s is %(status)s; nothing to record.")
                                   % {"number": invoice.number, "status": invoice.get_status_display()})
         if value != invoice.amount_due:
@@ -190,17 +191,6 @@ def invoice_autocharge(*, invoice_id: int) -> Payment | None:
         return _attempt(actor=None, invoice=invoice, payment_method=method, key=f"autocharge-{attempt + 1}")
     except ValidationError:
         return None  # paid (or voided) by someone else meanwhile: nothing to charge
-
-
-def billing_contacts(profile) -> list[str]:
-    """Owners, contributors and invoice managers of the profile, directly or through its account."""
-    roles = RoleAssignment.objects.filter(profile=profile, role__in=[Role.OWNER, Role.CONTRIBUTOR,
-                                                                      Role.INVOICE_MANAGER])
-    account_roles = RoleAssignment.objects.filter(account_id=profile.account_id, role__in=[
-        Role.ACCOUNT_OWNER, Role.ACCOUNT_CONTRIBUTOR])
-    emails = {a.user.email for a in roles.select_related("user")} | {
-        a.user.email for a in account_roles.select_related("user")}
-    return sorted(emails)
 
 
 def _notify(invoice: Invoice, template: str, subject: str, **extra) -> None:

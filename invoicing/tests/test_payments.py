@@ -25,10 +25,6 @@ from profiles.tests.factories import BillingProfileFactory, UserFactory, WireTra
 pytestmark = pytest.mark.django_db
 
 
-def issue(profile, amount="100"):
-    return InvoiceFactory(profile=profile, unit_price=amount)
-
-
 def card(profile, number="4242424242424242"):
     return payment_method_add_card(actor=None, profile=profile, number=number, exp_month=12, exp_year=2031,
                                    cvc="123", holder="Pat")
@@ -50,7 +46,7 @@ def form_key(client, url):
 def test_paying_with_the_sandbox_card_marks_the_invoice_paid_once():
     profile = BillingProfileFactory()
     WireTransferFactory(profile=profile, is_default=True)
-    invoice, method, user = issue(profile), card(profile), payer(profile)
+    invoice, method, user = InvoiceFactory(profile=profile, unit_price="100"), card(profile), payer(profile)
     k1, k2 = payment_key_issue(actor=user, invoice=invoice), payment_key_issue(actor=user, invoice=invoice)
     first = invoice_pay(actor=user, invoice=invoice, payment_method=method, idempotency_key=k1)
     again = invoice_pay(actor=user, invoice=invoice, payment_method=method, idempotency_key=k1)  # double click
@@ -63,7 +59,7 @@ def test_paying_with_the_sandbox_card_marks_the_invoice_paid_once():
 
 def test_a_decline_leaves_the_invoice_due_and_says_why():
     profile = BillingProfileFactory()
-    invoice, method, user = issue(profile), card(profile, "4000000000000002"), payer(profile)
+    invoice, method, user = InvoiceFactory(profile=profile, unit_price="100"), card(profile, "4000000000000002"), payer(profile)
     payment = invoice_pay(actor=user, invoice=invoice, payment_method=method,
                           idempotency_key=payment_key_issue(actor=user, invoice=invoice))
     assert payment.status == "declined" and payment.failure_reason == "The card was declined."
@@ -77,7 +73,8 @@ def test_pay_page_double_submit_pays_once_and_a_decline_is_explained(client):
     manager = UserFactory()
     grant(manager, Role.INVOICE_MANAGER, profile)
     client.force_login(manager)
-    invoice, good, bad = issue(profile), card(profile), card(profile, "4000000000009995")
+    invoice = InvoiceFactory(profile=profile, unit_price="100")
+    good, bad = card(profile), card(profile, "4000000000009995")
     url = reverse("invoicing:invoice-pay", args=[profile.pk, invoice.pk])
     refused = client.post(url, {"payment_method": bad.pk, "idempotency_key": form_key(client, url)},
                           HTTP_HX_REQUEST="true")
@@ -95,7 +92,7 @@ def test_pay_page_double_submit_pays_once_and_a_decline_is_explained(client):
 def test_two_concurrent_requests_pay_once_on_postgresql():
     require_postgres()
     profile = BillingProfileFactory()
-    invoice, method, user = issue(profile), card(profile), payer(profile)
+    invoice, method, user = InvoiceFactory(profile=profile, unit_price="100"), card(profile), payer(profile)
     results = []
 
     def pay(key):
@@ -117,7 +114,7 @@ def test_two_concurrent_requests_pay_once_on_postgresql():
 
 def test_support_records_a_transfer_for_the_amount_due_only():
     profile = BillingProfileFactory()
-    invoice = issue(profile)
+    invoice = InvoiceFactory(profile=profile, unit_price="100")
     with pytest.raises(ValidationError, match="must equal the amount due"):
         payment_record_transfer(actor=None, invoice=invoice, amount="1", reference="REF")
     payment_record_transfer(actor=None, invoice=invoice, amount=str(invoice.amount_due), reference="NL-REF-1")
@@ -134,7 +131,7 @@ def test_autocharge_of_a_default_card_and_a_final_failure_tells_the_billing_peop
     grant(manager, Role.INVOICE_MANAGER, profile)
     grant(reader, Role.READER, profile)
     card(profile, "4000000000000002")  # the default: first method
-    invoice = issue(profile)
+    invoice = InvoiceFactory(profile=profile, unit_price="100")
     assert invoice_autocharge_task.delay(invoice.pk).get() == "declined"
     (notice,) = mailoutbox
     assert sorted(notice.to) == sorted([owner.email, manager.email]) and invoice.number in notice.subject
@@ -147,7 +144,7 @@ def test_past_due_invoices_get_one_notice_and_a_warning_on_the_profile(client, m
     profile = BillingProfileFactory()
     contributor = UserFactory()
     grant(contributor, Role.CONTRIBUTOR, profile)
-    invoice = issue(profile)
+    invoice = InvoiceFactory(profile=profile, unit_price="100")
     with django_capture_on_commit_callbacks(execute=True):
         assert invoices_mark_past_due(today=invoice.due_date) == 0  # due today: not yet past due
         assert invoices_mark_past_due(today=date(2027, 1, 1)) == 1
@@ -185,7 +182,7 @@ def test_autocharge_retries_a_processor_that_did_not_answer_and_then_pays(settin
     profile = BillingProfileFactory()
     grant(UserFactory(), Role.OWNER, profile)
     card(profile)
-    invoice = issue(profile)
+    invoice = InvoiceFactory(profile=profile, unit_price="100")
     invoice_autocharge_task.delay(invoice.pk)
     invoice.refresh_from_db()
     assert invoice.status == "paid" and mailoutbox == []  # nobody is told about a failure that healed
@@ -197,7 +194,7 @@ def test_autocharge_gives_up_after_its_retries_and_tells_the_billing_people_once
     owner = UserFactory()
     grant(owner, Role.OWNER, profile)
     card(profile, "4000000000000119")  # the sandbox processor never answers for this card
-    invoice = issue(profile)
+    invoice = InvoiceFactory(profile=profile, unit_price="100")
     invoice_autocharge_task.delay(invoice.pk)
     invoice.refresh_from_db()
     assert invoice.status == "due"
@@ -219,7 +216,7 @@ def test_a_processor_error_is_stored_as_an_attempt_and_explained_on_the_page(cli
     manager = UserFactory()
     grant(manager, Role.INVOICE_MANAGER, profile)
     client.force_login(manager)
-    invoice, method = issue(profile), card(profile)
+    invoice, method = InvoiceFactory(profile=profile, unit_price="100"), card(profile)
     url = reverse("invoicing:invoice-pay", args=[profile.pk, invoice.pk])
     response = client.post(url, {"payment_method": method.pk, "idempotency_key": form_key(client, url)},
                            HTTP_HX_REQUEST="true")
@@ -237,7 +234,7 @@ def test_an_invoice_for_a_default_bank_account_is_debited_as_it_says(mailoutbox)
 
     profile = BillingProfileFactory()
     payment_method_add_bank_account(actor=None, profile=profile, holder="Pat", iban="NL91ABNA0417164300", bic="")
-    invoice = issue(profile)
+    invoice = InvoiceFactory(profile=profile, unit_price="100")
     assert "will be debited from bank account NL•• 4300" in invoice.payment_instructions
     invoice_autocharge_task.delay(invoice.pk)
     invoice.refresh_from_db()
@@ -250,7 +247,7 @@ def test_autocharge_of_an_invoice_paid_meanwhile_charges_nothing(monkeypatch):
 
     profile = BillingProfileFactory()
     method = card(profile)
-    invoice, user = issue(profile), payer(profile)
+    invoice, user = InvoiceFactory(profile=profile, unit_price="100"), payer(profile)
     real_attempt = payments._attempt
 
     def someone_pays_first(**kwargs):  # a person pays in the page between the task's check and its charge
@@ -270,7 +267,7 @@ def test_a_pay_form_with_an_empty_or_altered_key_says_so_and_carries_a_fresh_key
     profile = BillingProfileFactory()
     manager = payer(profile)
     client.force_login(manager)
-    invoice, method = issue(profile), card(profile)
+    invoice, method = InvoiceFactory(profile=profile, unit_price="100"), card(profile)
     url = reverse("invoicing:invoice-pay", args=[profile.pk, invoice.pk])
     response = client.post(url, {"payment_method": method.pk, "idempotency_key": sent}, HTTP_HX_REQUEST="true")
     assert response.status_code == 200
@@ -285,8 +282,8 @@ def test_a_pay_form_with_an_empty_or_altered_key_says_so_and_carries_a_fresh_key
 
 def test_a_key_is_good_for_one_invoice_and_one_person_only():
     profile = BillingProfileFactory()
-    invoice, method = issue(profile), card(profile, "4000000000000002")
-    other_invoice = issue(BillingProfileFactory(account=profile.account), amount="50")
+    invoice, method = InvoiceFactory(profile=profile, unit_price="100"), card(profile, "4000000000000002")
+    other_invoice = InvoiceFactory(profile=BillingProfileFactory(account=profile.account), unit_price="50")
     alice, bob = payer(profile), payer(profile)
     alices = payment_key_issue(actor=alice, invoice=invoice)
     for actor, target in ((bob, invoice), (alice, other_invoice)):

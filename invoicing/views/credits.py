@@ -14,18 +14,9 @@ from invoicing.selectors import (
     credit_lots_for,
     credit_transactions_for,
     lot_expires_soon,
-    profile_has_credits,
+    profile_with_credits_loader,
 )
-from profiles.selectors import profile_get
 from profiles.tabs import profile_tab_context
-
-
-def profile_with_credits_loader(kwargs: dict):
-    """A profile that has never had credits has no credit tabs: 404, like a missing page."""
-    profile = profile_get(profile_id=kwargs.pop("profile_id"))
-    if profile is None or not profile_has_credits(profile):
-        return None
-    return profile
 
 
 @object_action_required(Action.VIEW, profile_with_credits_loader)

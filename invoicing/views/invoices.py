@@ -7,30 +7,19 @@ from django.http import FileResponse, Http404
 from billing_admin.core.htmx import render_page_or_partial
 from billing_admin.core.permissions import Action
 from billing_admin.core.views import object_action_required
-from invoicing.models import Invoice
-from invoicing.selectors import invoices_for
+from invoicing.selectors import invoice_loader, invoices_for
 from profiles.selectors import profile_loader
 from profiles.tabs import profile_tab_context
 
 
-def invoice_loader(kwargs: dict):
-    """The invoice, only through its own profile's URL (another profile's invoice → 404)."""
-    try:
-        return Invoice.objects.select_related("profile", "profile__account").get(
-            pk=int(kwargs.pop("invoice_id")), profile_id=int(kwargs.pop("profile_id")))
-    except (Invoice.DoesNotExist, ValueError, TypeError):
-        return None
-
-
-def invoices_context(request, profile) -> dict:
-    context = profile_tab_context(request, profile, "invoices")
-    context["invoices"] = list(invoices_for(profile=profile))
-    return context
+def render_tab(request, profile):
+    context = {**profile_tab_context(request, profile, "invoices"), "invoices": list(invoices_for(profile=profile))}
+    return render_page_or_partial(request, "invoicing/profile_invoices.html", context)
 
 
 @object_action_required(Action.VIEW, profile_loader)
 def profile_invoices(request, profile):
-    return render_page_or_partial(request, "invoicing/profile_invoices.html", invoices_context(request, profile))
+    return render_tab(request, profile)
 
 
 @object_action_required(Action.VIEW, invoice_loader)

@@ -10,4 +10,5 @@ class GrantRoleForm(forms.Form):
 
 
 class ChangeRoleForm(forms.Form):
-    role = forms.ChoiceField(label=_("Role"), choices=[(r.value, r.label) for r in PROFILE_ROLES])
+    role = forms.ChoiceField(label=_("Role"), choices=[(r.value, r.label) for r in PROFILE_ROLES],
+                             error_messages={"required": _("Choose a role."), "invalid_choice": _("Choose a role.")})

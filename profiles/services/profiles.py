@@ -198,8 +198,6 @@ def recipient_add(*, actor, profile: BillingProfile, email: str, support: bool =
 def recipient_remove(*, actor, recipient, support: bool = False) -> None:
     """Remove an extra recipient. Read again under the profile's lock: when a concurrent request
     removed it first, this one says so and writes no second audit row."""
-    from profiles.models import InvoiceRecipient
-
     _check_edit(actor, recipient.profile, support)
     with transaction.atomic():
         profile = BillingProfile.objects.select_for_update().get(pk=recipient.profile_id)
