@@ -131,8 +131,9 @@ def test_keys_shaped_like_the_systems_own_do_not_block_another_accounts_payments
     declining = card(w["ours"], "4000000000000002")
     victim_card = BillingProfileFactory()
     card(victim_card)  # its default: the invoice is charged to it automatically
-    target = issue(victim_card)
-    victim_transfer = issue(BillingProfileFactory())  # another account's invoice, paid by transfer
+    target = InvoiceFactory(profile=victim_card, unit_price="100")
+    # another account's invoice, paid by transfer
+    victim_transfer = InvoiceFactory(profile=BillingProfileFactory(), unit_price="100")
     client.force_login(w["me"])
     url = reverse("invoicing:invoice-pay", args=[w["ours"].pk, w["ours_invoice"].pk])
     for key in (f"autocharge-{target.pk}-1", f"autocharge-{target.pk}-2", f"transfer-{victim_transfer.pk}",

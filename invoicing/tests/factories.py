@@ -9,7 +9,6 @@ from decimal import Decimal
 
 import factory
 
-from conftest import grant
 from invoicing.models import Charge, CreditLot, Invoice, Payment
 from invoicing.services.charges import purchase_record
 from invoicing.services.credits import credit_lot_add
@@ -17,7 +16,7 @@ from invoicing.services.invoices import invoice_generate
 from invoicing.services.payments import invoice_pay, payment_key_issue
 from profiles.models import Role
 from profiles.services.payment_methods import payment_method_add_card
-from profiles.tests.factories import BillingProfileFactory, UserFactory
+from profiles.tests.factories import BillingProfileFactory, RoleAssignmentFactory
 
 
 class ChargeFactory(factory.django.DjangoModelFactory):
@@ -94,8 +93,7 @@ class PaymentFactory(factory.Factory):
     @classmethod
     def _create(cls, model_class, *, invoice, number, payer):
         if payer is None:
-            payer = UserFactory()
-            grant(payer, Role.INVOICE_MANAGER, invoice.profile)
+            payer = RoleAssignmentFactory(profile=invoice.profile, role=Role.INVOICE_MANAGER).user
         method = payment_method_add_card(actor=None, profile=invoice.profile, number=number, exp_month=12,
                                          exp_year=2031, cvc="123", holder="Pat")
         return invoice_pay(actor=payer, invoice=invoice, payment_method=method,

@@ -59,7 +59,8 @@ def test_paying_with_the_sandbox_card_marks_the_invoice_paid_once():
 
 def test_a_decline_leaves_the_invoice_due_and_says_why():
     profile = BillingProfileFactory()
-    invoice, method, user = InvoiceFactory(profile=profile, unit_price="100"), card(profile, "4000000000000002"), payer(profile)
+    invoice = InvoiceFactory(profile=profile, unit_price="100")
+    method, user = card(profile, "4000000000000002"), payer(profile)
     payment = invoice_pay(actor=user, invoice=invoice, payment_method=method,
                           idempotency_key=payment_key_issue(actor=user, invoice=invoice))
     assert payment.status == "declined" and payment.failure_reason == "The card was declined."
