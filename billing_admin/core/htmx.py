@@ -47,8 +47,9 @@ def submit(request, *, form=None, service: Callable[[dict], object], success: Ca
     input, ``service({})``). Its ValidationError goes next to the form's fields and ``show(form)``
     renders the form again (status 200); without a form it becomes an error message (information,
     when its code is ``already_removed``) and the fragment is ``done()``. ``success(result)`` is the
-    message of a success. A GET is ``show(form)`` (an action without a form answers POST only). Without ``done`` the answer is always the redirect;
-    ``url`` may depend on the result (``url(result)``, a page that did not exist before).
+    message of a success. A GET is ``show(form)`` (an action without a form answers POST only).
+    Without ``done`` the answer is always the redirect; ``url`` may depend on the result
+    (``url(result)``, a page that did not exist before).
     """
     result = None
     if request.method == "POST" and (form is None or form.is_valid()):
