@@ -528,3 +528,26 @@ def test_the_support_services_ask_the_permission_module(world):
         profile_update(actor=world["owner"], profile=world["unpaid"], support=True, po_number="X")
     assert Invoice.objects.get(pk=due.pk).status == "due" and not ActivityEvent.objects.filter(
         actor__isnull=False, verb__in=["invoice.voided", "credit.adjusted", "payment.transfer_recorded"]).exists()
+
+
+def test_the_invoice_list_does_not_count_the_whole_table_on_each_view(staff, world, monkeypatch,
+                                                                      django_assert_max_num_queries):
+    from django.db import connection
+
+    from billing_admin.core.admin_mixins import EstimatedCountPaginator
+    from conftest import require_postgres
+
+    require_postgres()
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE invoicing_invoice")
+    monkeypatch.setattr(EstimatedCountPaginator, "estimate_above", 0)  # as if the table were big
+    url = reverse("admin:invoicing_invoice_changelist")
+    with django_assert_max_num_queries(20) as ctx:
+        page = staff.get(url)
+    assert page.status_code == 200 and world["due"].number in page.text
+    whole_counts = [q["sql"] for q in ctx.captured_queries
+                    if "COUNT(" in q["sql"].upper() and '"invoicing_invoice"' in q["sql"] and "WHERE" not in q["sql"]]
+    assert whole_counts == []
+    with django_assert_max_num_queries(20) as ctx:  # a filtered list is counted exactly, and says so
+        page = staff.get(url, {"status__exact": "paid"})
+    assert world["paid"].number in page.text and world["due"].number not in page.text

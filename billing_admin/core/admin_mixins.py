@@ -64,8 +64,9 @@ class ReadOnlyInline(SupportPermissions, admin.TabularInline):
 
 
 class EstimatedCountPaginator(Paginator):
-    """No ``COUNT(*)`` over a big table on every page view: PostgreSQL's planner estimate when there is
-    no filter (the admin then says "about"), an exact count only for a filtered, smaller result."""
+    """No ``COUNT(*)`` over a big table on every page view: for an unfiltered list of a table of more
+    than ``estimate_above`` rows, PostgreSQL's planner estimate (``pg_class.reltuples``) is the count
+    (the last page number may be a little off); a filtered list is counted exactly."""
 
     estimate_above = 10_000
 
