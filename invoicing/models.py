@@ -80,14 +80,15 @@ class InvoiceSequence(models.Model):
         return f"{self.account.number_prefix}-{self.year}: {self.last_number}"
 
 
-# "Unpaid": the one definition, used by ``Invoice.objects.open()`` and ``Invoice.is_open``.
+# "Unpaid": the one definition, used by ``Invoice.objects.open()``, ``OPEN`` and ``Invoice.is_open``.
 OPEN_STATUSES = ("due", "past_due")
+OPEN = Q(status__in=OPEN_STATUSES)
 
 
 class InvoiceQuerySet(models.QuerySet):
     def open(self):
         """Unpaid: due or past due (not paid, not void)."""
-        return self.filter(status__in=OPEN_STATUSES)
+        return self.filter(OPEN)
 
     def issued_for(self, *, profile_id: int, period_start: date, period_end: date):
         """The profile's (non-void) invoice for the period: at most one."""
@@ -241,9 +242,15 @@ class CreditLotQuerySet(models.QuerySet):
 
     def expiring_within(self, days: int, *, today: date | None = None):
         """Active lots with credit left expiring from today (the billing date) through ``days`` later."""
-        today = today or billing_today()
-        return self.filter(status="active", remaining__gt=0, expiration_date__gte=today,
-                           expiration_date__lte=today + timedelta(days=days))
+        return self.filter(expiring_within(days, today=today))
+
+
+def expiring_within(days: int, *, today: date | None = None) -> Q:
+    """The one definition of "expiring soon", as a condition (for ``filter`` and aggregates); a lot in
+    memory answers ``CreditLot.expires_within``, which says the same."""
+    today = today or billing_today()
+    return Q(status="active", remaining__gt=0, expiration_date__gte=today,
+             expiration_date__lte=today + timedelta(days=days))
 
 
 class CreditLot(TimeStampedModel):
@@ -295,6 +302,12 @@ class CreditLot(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.get_source_display()} {self.original_amount} {self.currency}"
+
+    def expires_within(self, days: int, *, today: date | None = None) -> bool:
+        """``expiring_within`` for this lot, without a query."""
+        today = today or billing_today()
+        return (self.status == self.Status.ACTIVE and self.remaining > 0
+                and today <= self.expiration_date <= today + timedelta(days=days))
 
 
 class CreditTransaction(models.Model):

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 
 from billing_admin.core.dates import billing_today
 from billing_admin.core.money import ZERO
-from invoicing.models import Charge, CreditLot, CreditTransaction, Invoice
+from invoicing.models import Charge, CreditLot, CreditTransaction, Invoice, expiring_within
 from profiles.models import BillingProfile
 from profiles.selectors import profile_get
 
@@ -45,8 +45,7 @@ def credit_balance_summary(*, profile, today: date | None = None) -> dict:
     sums = lots.aggregate(
         current=Sum("remaining"),
         usable=Sum("remaining", filter=active & Q(expiration_date__gte=today)),
-        soon=Sum("remaining", filter=active & Q(remaining__gt=0, expiration_date__gte=today,
-                                                expiration_date__lte=today + timedelta(days=EXPIRING_SOON_DAYS))),
+        soon=Sum("remaining", filter=expiring_within(EXPIRING_SOON_DAYS, today=today)),
     )
     current, usable = sums["current"] or ZERO, sums["usable"] or ZERO
     unbilled = Charge.objects.filter(profile=profile, invoice__isnull=True, credit_eligible=True).aggregate(
@@ -67,9 +66,7 @@ def credit_lots_for(*, profile):
 
 
 def lot_expires_soon(lot, today: date | None = None) -> bool:
-    today = today or billing_today()
-    return (lot.status == CreditLot.Status.ACTIVE and lot.remaining > 0
-            and today <= lot.expiration_date <= today + timedelta(days=EXPIRING_SOON_DAYS))
+    return lot.expires_within(EXPIRING_SOON_DAYS, today=today)
 
 
 def credit_transactions_for(*, profile):

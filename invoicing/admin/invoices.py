@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -20,7 +21,7 @@ from billing_admin.core.admin_mixins import AppendOnlyAdmin, ReadOnlyInline, err
 from billing_admin.core.htmx import add_errors
 from billing_admin.core.money import format_money, format_quantity, format_unit_price
 from billing_admin.core.permissions import SupportAction, support_may
-from invoicing.models import Invoice, InvoiceLine, InvoiceSequence
+from invoicing.models import OPEN, Invoice, InvoiceLine, InvoiceSequence
 from invoicing.services.email import invoice_send_email
 from invoicing.services.invoices import invoice_void
 from invoicing.services.payments import payment_record_transfer
@@ -97,11 +98,11 @@ class PastDueFilter(admin.SimpleListFilter):
         return [("yes", _("Unpaid after its due date")), ("no", _("Not past due"))]
 
     def queryset(self, request, queryset):
-        late = {"status__in": [Invoice.Status.DUE, Invoice.Status.PAST_DUE], "due_date__lt": timezone.localdate()}
+        late = OPEN & Q(due_date__lt=timezone.localdate())
         if self.value() == "yes":
-            return queryset.filter(**late)
+            return queryset.filter(late)
         if self.value() == "no":
-            return queryset.exclude(**late)
+            return queryset.exclude(late)
         return queryset
 
 
@@ -127,7 +128,7 @@ class InvoiceAdmin(AppendOnlyAdmin):
 
     object_actions = (
         ObjectAction("void", _("Void"), SupportAction.VOID, VoidForm,
-                     lambda inv: inv.status in (Invoice.Status.DUE, Invoice.Status.PAST_DUE)),
+                     lambda inv: inv.is_open),
         ObjectAction("transfer", _("Record transfer"), SupportAction.RECORD_TRANSFER, TransferForm,
                      lambda inv: inv.is_open),
         ObjectAction("rerender", _("Re-render PDF"), SupportAction.RERENDER, ConfirmForm, lambda inv: True),
