@@ -551,3 +551,17 @@ def test_the_invoice_list_does_not_count_the_whole_table_on_each_view(staff, wor
     with django_assert_max_num_queries(20) as ctx:  # a filtered list is counted exactly, and says so
         page = staff.get(url, {"status__exact": "paid"})
     assert world["paid"].number in page.text and world["due"].number not in page.text
+
+
+def test_a_password_set_in_the_admin_names_the_engineer_in_the_log(staff):
+    customer = UserFactory()
+    url = reverse("admin:auth_user_password_change", args=[customer.pk])
+    mismatch = staff.post(url, {"usable_password": "true", "password1": "N3w-passw0rd-2026", "password2": "other"})
+    assert mismatch.status_code == 200 and not ActivityEvent.objects.exists()
+    response = staff.post(url, {"usable_password": "true", "password1": "N3w-passw0rd-2026",
+                                "password2": "N3w-passw0rd-2026"})
+    assert response.status_code == 302
+    customer.refresh_from_db()
+    assert customer.check_password("N3w-passw0rd-2026")
+    event = ActivityEvent.objects.get(verb="user.password_set")
+    assert event.actor == staff.engineer and event.target_id == str(customer.pk)

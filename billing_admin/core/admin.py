@@ -1,9 +1,13 @@
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group
+from django.db import transaction
+from django.utils.decorators import method_decorator
 from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.debug import sensitive_post_parameters
 
 from billing_admin.core.activity import describe_changes
 from billing_admin.core.admin_mixins import AppendOnlyAdmin, SupportPermissions
@@ -14,7 +18,7 @@ from billing_admin.core.permissions import (
     may_change_user_permissions,
     support_may,
 )
-from billing_admin.core.services import user_save, user_set_access
+from billing_admin.core.services import user_password_set, user_save, user_set_access
 
 PERMISSION_FIELDS = ("is_staff", "is_superuser", "groups", "user_permissions")
 
@@ -54,6 +58,15 @@ class UserAdmin(DjangoUserAdmin):
     def has_delete_permission(self, request, obj=None):
         return may_change_user(request.user, obj) and support_may(request.user, SupportAction.MANAGE_ROLES) \
             and (obj is None or obj.pk != request.user.pk)
+
+    @method_decorator(sensitive_post_parameters())
+    def user_change_password(self, request, id, form_url=""):
+        """Django's password form; a password that was set is in the activity log (same transaction)."""
+        with transaction.atomic():
+            response = super().user_change_password(request, id, form_url)
+            if request.method == "POST" and response.status_code == 302:
+                user_password_set(actor=request.user, user=self.get_object(request, unquote(id)))
+        return response
 
     def get_readonly_fields(self, request, obj=None):
         readonly = ["last_login", "date_joined"]

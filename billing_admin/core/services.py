@@ -39,6 +39,13 @@ def user_save(*, actor, user, changed: list[str], created: bool):
     return user
 
 
+def user_password_set(*, actor, user) -> None:
+    """Audit a password a support engineer (or superuser) set in the admin; the admin's own form saved it."""
+    if not may_change_user(actor, user):
+        raise PermissionDenied(_("You may not change this user."))
+    activity.record(actor=actor, verb="user.password_set", target=user, changes={"password": "set"})
+
+
 def user_set_access(*, actor, user, groups, permissions) -> None:
     """A superuser sets another user's groups and permissions (the support groups among them)."""
     if not may_change_user_permissions(actor, user):
