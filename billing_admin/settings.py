@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "billing_admin.core",
     "profiles",
     "invoicing",
+    "purchases",
 ]
 
 MIDDLEWARE = [
@@ -223,6 +224,10 @@ CELERY_BEAT_SCHEDULE = {
     "expire-credit-lots": {
         "task": "invoicing.expire_credit_lots",
         "schedule": crontab(hour=0, minute=15),
+    },
+    "charge-subscriptions": {  # before the invoice run, which charges what is still missing itself
+        "task": "purchases.charge_subscriptions",
+        "schedule": crontab(hour=0, minute=30),
     },
     "mark-past-due": {
         "task": "invoicing.mark_past_due",

@@ -23,6 +23,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("billing/", include("profiles.urls")),
     path("billing/", include("invoicing.urls")),
+    path("billing/", include("purchases.urls")),
 ]
 
 handler500 = "billing_admin.core.errors.server_error"

@@ -51,6 +51,7 @@ class BillingAccount(TimeStampedModel):
             ("change_profiles", "Edit all profiles of the account"),
             ("manage_profiles_payment_methods", "Manage payment methods of all profiles"),
             ("pay_profiles_invoices", "Pay invoices of all profiles"),
+            ("purchase_profiles", "Purchase on all profiles of the account (and create its first one)"),
             ("manage_profiles_roles", "Manage roles on all profiles"),
             ("disable_profiles", "Disable profiles of the account"),
         ]
@@ -117,6 +118,7 @@ class BillingProfile(TimeStampedModel):
         permissions = [
             ("manage_payment_methods", "Add, remove and set default payment methods"),
             ("pay_invoices", "Pay invoices"),
+            ("purchase", "Purchase with the profile's payment method"),
             ("manage_roles", "Grant, change and remove roles"),
             ("disable_billingprofile", "Disable the profile"),
         ]

@@ -26,6 +26,7 @@ PROFILE_ACTION_PERMS: dict[Action, tuple[str, str]] = {
     Action.EDIT: ("change_billingprofile", "change_profiles"),
     Action.MANAGE_PAYMENT_METHODS: ("manage_payment_methods", "manage_profiles_payment_methods"),
     Action.PAY: ("pay_invoices", "pay_profiles_invoices"),
+    Action.PURCHASE: ("purchase", "purchase_profiles"),
     Action.MANAGE_ROLES: ("manage_roles", "manage_profiles_roles"),
     Action.DISABLE: ("disable_billingprofile", "disable_profiles"),
 }
@@ -34,6 +35,8 @@ ACCOUNT_ACTION_PERMS: dict[Action, str] = {
     Action.EDIT_ACCOUNT: "change_billingaccount",
     Action.CREATE_PROFILE: "create_profile",
     Action.MANAGE_ACCOUNT_ROLES: "manage_account_roles",
+    # Buying on an account buys on its default profile, which the purchase creates if there is none.
+    Action.PURCHASE: "purchase_profiles",
 }
 
 _P = {a: p for a, (p, _c) in PROFILE_ACTION_PERMS.items()}
@@ -42,16 +45,18 @@ _A = ACCOUNT_ACTION_PERMS
 
 # The role matrix: what each role may do (account roles on every profile of the account).
 ROLE_ACTIONS: dict[str, frozenset[Action]] = {
-    Role.OWNER: frozenset({Action.VIEW, Action.EDIT, Action.MANAGE_PAYMENT_METHODS, Action.PAY,
+    Role.OWNER: frozenset({Action.VIEW, Action.EDIT, Action.MANAGE_PAYMENT_METHODS, Action.PAY, Action.PURCHASE,
                            Action.MANAGE_ROLES, Action.DISABLE}),
-    Role.CONTRIBUTOR: frozenset({Action.VIEW, Action.EDIT, Action.MANAGE_PAYMENT_METHODS, Action.PAY}),
+    Role.CONTRIBUTOR: frozenset({Action.VIEW, Action.EDIT, Action.MANAGE_PAYMENT_METHODS, Action.PAY,
+                                 Action.PURCHASE}),
     Role.READER: frozenset({Action.VIEW}),
     Role.INVOICE_MANAGER: frozenset({Action.VIEW, Action.PAY}),
     Role.ACCOUNT_OWNER: frozenset({Action.VIEW, Action.EDIT, Action.MANAGE_PAYMENT_METHODS, Action.PAY,
-                                   Action.MANAGE_ROLES, Action.DISABLE, Action.VIEW_ACCOUNT,
+                                   Action.PURCHASE, Action.MANAGE_ROLES, Action.DISABLE, Action.VIEW_ACCOUNT,
                                    Action.EDIT_ACCOUNT, Action.CREATE_PROFILE, Action.MANAGE_ACCOUNT_ROLES}),
     Role.ACCOUNT_CONTRIBUTOR: frozenset({Action.VIEW, Action.EDIT, Action.MANAGE_PAYMENT_METHODS, Action.PAY,
-                                         Action.VIEW_ACCOUNT, Action.EDIT_ACCOUNT, Action.CREATE_PROFILE}),
+                                         Action.PURCHASE, Action.VIEW_ACCOUNT, Action.EDIT_ACCOUNT,
+                                         Action.CREATE_PROFILE}),
     Role.ACCOUNT_READER: frozenset({Action.VIEW, Action.VIEW_ACCOUNT}),
 }
 

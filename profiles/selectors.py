@@ -71,6 +71,8 @@ def profile_list_page(user, *, query: str = "", account_id: str = "", page=None)
         "accounts": BillingAccount.objects.filter(pk__in=visible.values("account_id")).order_by("name"),
         "columns": columns,
         "can_create": accounts_with_action(user, Action.CREATE_PROFILE).exists(),
+        "can_purchase": (profiles_with_action(user, Action.PURCHASE).filter(status=BillingProfile.Status.ACTIVE)
+                         .exists() or accounts_with_action(user, Action.PURCHASE).exists()),
     }
 
 

@@ -19,7 +19,7 @@ def staff_client(client, settings, tmp_path):
 def test_every_model_is_registered():
     from django.apps import apps
 
-    ours = [m for m in apps.get_models() if m._meta.app_label in ("core", "profiles", "invoicing")
+    ours = [m for m in apps.get_models() if m._meta.app_label in ("core", "profiles", "invoicing", "purchases")
             and "ObjectPermission" not in m.__name__]
     missing = [m.__name__ for m in ours if m not in admin.site._registry]
     assert missing == []

@@ -18,7 +18,7 @@ from conftest import IN_CI
 
 ROOT = Path(__file__).resolve().parents[1]
 PO = ROOT / "locale" / "nl" / "LC_MESSAGES" / "django.po"
-SOURCES = ("billing_admin", "profiles", "invoicing", "templates", "manage.py")
+SOURCES = ("billing_admin", "profiles", "invoicing", "purchases", "templates", "manage.py")
 
 
 def _entries(path: Path) -> list[dict]:

@@ -13,12 +13,16 @@ from invoicing.services.payments import payment_key_issue
 from invoicing.tests.factories import InvoiceFactory
 from profiles.models import InvoiceRecipient, PaymentMethod, Role, RoleAssignment
 from profiles.tests.factories import BillingProfileFactory, CardFactory, UserFactory, WireTransferFactory
+from purchases.models import Product, Purchase, Subscription
+from purchases.services.purchases import purchase_key_issue, purchase_make
+from purchases.tests.factories import ProductFactory, priced
 
 pytestmark = pytest.mark.django_db
 
 # The role matrix, written out independently of the code's own table (profiles.permissions.ROLE_ACTIONS).
 EDIT = {"owner", "contributor", "account_owner", "account_contributor"}
 PAY = EDIT | {"invoice_manager"}
+PURCHASE = {"owner", "contributor", "account_owner", "account_contributor"}
 ROLES_ADMIN = {"owner", "account_owner"}
 ALL = {"owner", "contributor", "reader", "invoice_manager", "account_owner", "account_contributor",
        "account_reader"}
@@ -30,6 +34,8 @@ EXPECTED = {
     "pay": PAY,
     "grant_role": ROLES_ADMIN, "change_role": ROLES_ADMIN, "remove_role": ROLES_ADMIN,
     "disable": ROLES_ADMIN,
+    "view_subscriptions": ALL,
+    "purchase": PURCHASE, "change_subscription": PURCHASE, "cancel_subscription": PURCHASE,
 }
 WHO = sorted(ALL) + ["nobody", "sibling_owner"]
 
@@ -49,8 +55,12 @@ def world(settings, tmp_path):
     invoice = InvoiceFactory(profile=profile)
     # A stored file is enough to test who may download it; rendering is tested in invoicing/tests.
     invoice.pdf.save(f"{invoice.number}.pdf", ContentFile(b"%PDF-1.7 matrix"))
+    product = priced(ProductFactory(), EUR="10.00")
+    monthly = priced(ProductFactory(billing=Product.Billing.MONTHLY), EUR="5.00")
+    subscription = purchase_make(actor=keeper, product=monthly, quantity="2", profile=profile,
+                                 purchase_key=purchase_key_issue(user=keeper)).subscription
     return dict(profile=profile, sibling=sibling, target=target, victim_grant=victim_grant, wire=wire, card=card,
-                invoice=invoice)
+                invoice=invoice, product=product, subscription=subscription)
 
 
 def acting_user(who, w):
@@ -71,7 +81,8 @@ def state(w):
             InvoiceRecipient.objects.filter(profile=p).count(),
             sorted(PaymentMethod.objects.filter(profile=p).values_list("pk", "is_default")),
             Invoice.objects.get(pk=w["invoice"].pk).status,
-            sorted(RoleAssignment.objects.filter(profile=p).values_list("user__email", "role")))
+            sorted(RoleAssignment.objects.filter(profile=p).values_list("user__email", "role")),
+            Purchase.objects.count(), Subscription.objects.filter(profile=p).values_list("quantity", "status").get())
 
 
 def request_for(action, w, client, headers, user):
@@ -81,7 +92,8 @@ def request_for(action, w, client, headers, user):
     if action.startswith("view_"):
         name = {"view_overview": "profiles:profile-overview", "view_permissions": "profiles:profile-permissions",
                 "view_payment_methods": "profiles:profile-payment-methods",
-                "view_invoices": "invoicing:profile-invoices"}[action]
+                "view_invoices": "invoicing:profile-invoices",
+                "view_subscriptions": "purchases:profile-subscriptions"}[action]
         return client.get(r(name, args=[pk]), **headers)
     if action == "download_pdf":
         return client.get(r("invoicing:invoice-pdf", args=[pk, inv.pk]), **headers)
@@ -102,6 +114,11 @@ def request_for(action, w, client, headers, user):
         "change_role": (r("profiles:role-change", args=[pk, w["victim_grant"].pk]), {"role": "contributor"}),
         "remove_role": (r("profiles:role-remove", args=[pk, w["victim_grant"].pk]), {}),
         "disable": (r("profiles:profile-disable", args=[pk]), {}),
+        "purchase": (r("purchases:profile-purchase", args=[pk]), {
+            "product": w["product"].pk, "quantity": "3", "purchase_key": purchase_key_issue(user=user)}),
+        "change_subscription": (r("purchases:subscription-quantity", args=[pk, w["subscription"].pk]),
+                                {"quantity": "4"}),
+        "cancel_subscription": (r("purchases:subscription-cancel", args=[pk, w["subscription"].pk]), {}),
     }
     url, data = posts[action]
     return client.post(url, data, **headers)

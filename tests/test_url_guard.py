@@ -10,7 +10,7 @@ from invoicing.tests.factories import InvoiceFactory
 from profiles.models import BillingProfile, Role, RoleAssignment
 from profiles.tests.factories import BillingProfileFactory, RoleAssignmentFactory, UserFactory
 
-OUR_APPS = ("profiles", "invoicing", "billing_admin")
+OUR_APPS = ("profiles", "invoicing", "purchases", "billing_admin")
 
 
 def _walk(patterns, prefix=""):

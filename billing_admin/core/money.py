@@ -16,6 +16,7 @@ from babel.numbers import (
     format_decimal,
     get_currency_precision,
     get_territory_currencies,
+    list_currencies,
 )
 from django.utils import translation
 
@@ -33,6 +34,11 @@ def currency_for_country(country_code: str) -> str:
     if not currencies:
         raise UnknownCurrency(f"No currency is known for country {code!r}.")
     return currencies[0]
+
+
+def is_known_currency(code: str) -> bool:
+    """An ISO 4217 code Babel knows (EUR, USD, JPY, KWD ...)."""
+    return bool(code) and code in list_currencies()
 
 
 def minor_units(currency: str) -> int:

@@ -30,6 +30,7 @@ class Action(enum.StrEnum):
     EDIT = "edit"
     MANAGE_PAYMENT_METHODS = "manage_payment_methods"
     PAY = "pay"
+    PURCHASE = "purchase"  # buy with the profile's payment method (on an account: its default profile)
     MANAGE_ROLES = "manage_roles"
     DISABLE = "disable"
     # account-only actions

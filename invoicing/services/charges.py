@@ -43,6 +43,53 @@ def _clean_item(item: dict, currency: str) -> dict:
     }
 
 
+def default_profile_for_purchase(*, actor, account: BillingAccount) -> tuple[BillingProfile, bool]:
+    """The profile a purchase on ``account`` lands on: its default profile, else its first active one.
+
+    An account without any profile gets its default profile now (the first purchase creates it, as
+    the billing profiles help page says): the account's sold-to address as bill-to, the purchaser as
+    contact and owner. Call it inside the purchase's transaction, with the account row locked, so
+    concurrent first purchases make one profile. Returns (profile, created).
+    """
+    active = account.profiles.filter(status=BillingProfile.Status.ACTIVE)
+    profile = active.filter(is_default=True).first() or active.order_by("created", "pk").first()
+    if profile is not None:
+        return profile, False
+    if account.profiles.exists():
+        raise ValidationError(_("All billing profiles of this account are disabled."))
+    if actor is not None and getattr(actor, "pk", None) and not support_may(actor, SupportAction.EDIT) \
+            and not has_action(actor, Action.PURCHASE, account):
+        raise PermissionDenied(_("You may not buy on this billing account."))
+    profile = profile_create(
+        actor=None, account=account, name=_("Default billing profile"),
+        bill_to_address=account.sold_to_address,
+        contact_name=(getattr(actor, "display_name", "") or account.name)[:120],
+        contact_email=getattr(actor, "email", "") or "billing@example.com", is_default=True,
+    )
+    if getattr(actor, "pk", None):
+        role_grant(actor=None, user_email=actor.email, role=Role.OWNER, profile=profile)
+    return profile, True
+
+
+def charge_add(*, profile: BillingProfile, product: str, description: str, quantity, unit_price, amount,
+               service_period_start: date, service_period_end: date, credit_eligible: bool = True,
+               purchased_by=None) -> Charge:
+    """One charge with an amount the caller computed (a prorated month, say), validated and saved.
+
+    For the caller's transaction: the caller checks who may buy and writes the activity event.
+    """
+    charge = Charge(
+        profile=profile, product=str(product)[:60], description=str(description)[:200],
+        quantity=to_decimal(quantity), unit_price=to_decimal(unit_price),
+        amount=round_money(amount, profile.currency), currency=profile.currency,
+        service_period_start=service_period_start, service_period_end=service_period_end,
+        credit_eligible=credit_eligible, purchased_by=purchased_by if getattr(purchased_by, "pk", None) else None,
+    )
+    charge.full_clean()
+    charge.save()
+    return charge
+
+
 def purchase_record(*, actor, account: BillingAccount, items: list[dict], profile: BillingProfile | None = None,
                     ) -> list[Charge]:
     """Record a purchase on ``profile`` (default: the account's default profile).
@@ -54,18 +101,9 @@ def purchase_record(*, actor, account: BillingAccount, items: list[dict], profil
     with transaction.atomic():
         BillingAccount.objects.select_for_update().filter(pk=account.pk).first()
         if profile is None:
-            profile = account.profiles.filter(is_default=True).first() or account.profiles.first()
-        if profile is None:
-            profile = profile_create(
-                actor=None, account=account, name=_("Default billing profile"),
-                bill_to_address=account.sold_to_address,
-                contact_name=getattr(actor, "display_name", "") or account.name,
-                contact_email=getattr(actor, "email", "") or "billing@example.com", is_default=True,
-            )
-            if getattr(actor, "pk", None):
-                role_grant(actor=None, user_email=actor.email, role=Role.OWNER, profile=profile)
-        elif actor is not None and getattr(actor, "pk", None) and not support_may(actor, SupportAction.EDIT) \
-                and not has_action(actor, Action.EDIT, profile):
+            profile, _created = default_profile_for_purchase(actor=actor, account=account)
+        if actor is not None and getattr(actor, "pk", None) and not support_may(actor, SupportAction.EDIT) \
+                and not has_action(actor, Action.PURCHASE, profile):
             raise PermissionDenied(_("You may not buy on this billing profile."))
         if profile.account_id != account.pk:
             raise ValidationError(_("The billing profile belongs to another account."))

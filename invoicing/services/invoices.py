@@ -23,6 +23,7 @@ from billing_admin.core.dates import billing_today
 from billing_admin.core.money import ZERO, round_money
 from billing_admin.core.permissions import SupportAction, require_support
 from billing_admin.core.text import REASON_MAX_LENGTH, clean_text
+from invoicing.hooks import run_before_invoice
 from invoicing.models import Charge, Invoice, InvoiceLine, InvoiceSequence, Payment
 from invoicing.selectors import has_charges_to_invoice, profiles_due, usable_lots
 from invoicing.services import pipeline
@@ -70,6 +71,7 @@ def invoice_generate(*, profile_id: int, period_start: date, period_end: date,
                                               period_end=period_end).first()
         if existing is not None:
             return existing, False
+        run_before_invoice(profile_id=profile.pk, period_end=period_end)  # e.g. subscriptions' monthly charges
         charges = list(Charge.objects.select_for_update().filter(
             profile=profile, invoice__isnull=True, service_period_end__lte=period_end).order_by(
             "service_period_start", "pk"))

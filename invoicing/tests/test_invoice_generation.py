@@ -4,18 +4,19 @@ from decimal import Decimal
 
 import pytest
 from django.core import mail
+from django.core.exceptions import PermissionDenied
 from django.core.management import CommandError, call_command
 from pypdf import PdfReader
 
 from billing_admin.core.money import format_money
-from conftest import support_engineer
+from conftest import grant, support_engineer
 from invoicing.models import Charge, CreditTransaction, Invoice
 from invoicing.services.charges import purchase_record
 from invoicing.services.credits import credit_lot_add
 from invoicing.services.invoices import billing_period, billing_run, invoice_generate, invoice_void
 from invoicing.services.payments import invoices_mark_past_due
 from invoicing.services.pdf import invoice_html, render_pdf_bytes, safe_url_fetcher
-from profiles.models import BillingProfile, RoleAssignment
+from profiles.models import BillingProfile, Role, RoleAssignment
 from profiles.tests.factories import BillingAccountFactory, BillingProfileFactory, InvoiceRecipientFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -244,10 +245,14 @@ def test_void_needs_a_reason_and_changes_nothing_without_one():
 
 def test_first_purchase_on_an_account_creates_its_default_profile_with_the_buyer_as_owner():
     account = BillingAccountFactory()
-    buyer = UserFactory()
-    (charge,) = purchase_record(actor=buyer, account=account, items=[dict(
-        product="M365", description="Microsoft 365 E3", quantity="10", unit_price="36",
-        service_period_start=date(2026, 10, 1), service_period_end=date(2026, 10, 31))])
+    outsider, buyer = UserFactory(), UserFactory()
+    grant(buyer, Role.ACCOUNT_CONTRIBUTOR, account)
+    item = dict(product="M365", description="Microsoft 365 E3", quantity="10", unit_price="36",
+                service_period_start=date(2026, 10, 1), service_period_end=date(2026, 10, 31))
+    with pytest.raises(PermissionDenied):  # only who may buy on the account makes its first profile
+        purchase_record(actor=outsider, account=account, items=[item])
+    assert not BillingProfile.objects.filter(account=account).exists()
+    (charge,) = purchase_record(actor=buyer, account=account, items=[item])
     profile = BillingProfile.objects.get(account=account)
     assert profile.is_default and charge.profile == profile and charge.amount == Decimal("360.00")
     assert RoleAssignment.objects.get(profile=profile).user == buyer

@@ -14,3 +14,14 @@ def money(amount, currency, language=None):
 @register.filter
 def day(value, fmt="medium"):
     return money_lib.format_day(value, fmt=fmt)
+
+
+@register.simple_tag
+def unit_price(amount, currency):
+    """{% unit_price line.unit_price line.currency %}: as agreed, never rounded to the minor unit."""
+    return money_lib.format_unit_price(amount, currency)
+
+
+@register.filter
+def quantity(value):
+    return money_lib.format_quantity(value) if value is not None else ""

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from billing_admin.core.permissions import SUPPORT_GROUP, SUPPORT_READ_ONLY_GROUP, support_groups_sync
+from invoicing.hooks import run_demo_seeders
 from invoicing.models import CreditTransaction, Invoice
 from invoicing.services.charges import purchase_record
 from invoicing.services.credits import credit_lot_add
@@ -29,7 +30,8 @@ from profiles.services.roles import role_grant
 
 PASSWORD = "demo-pass-2026"
 USERS = [
-    ("account-owner@example.com", "Anna", "Accountowner", "account owner of Contoso Nederland B.V. and Fabrikam"),
+    ("account-owner@example.com", "Anna", "Accountowner",
+     "account owner of Contoso Nederland B.V., Fabrikam and Northwind (no profile yet: buy to create one)"),
     ("owner@example.com", "Olaf", "Owner", "owner of the profile Contoso Marketing"),
     ("contributor@example.com", "Carla", "Contributor", "contributor on Contoso Marketing"),
     ("reader@example.com", "Ruben", "Reader", "reader on Contoso Marketing"),
@@ -158,6 +160,7 @@ class Command(BaseCommand):
                                     reference="NL-BANK-REF-88412")
         invoices_mark_past_due(today=today)
         self.date_the_ledger()
+        run_demo_seeders(users=u)  # what higher apps add (the catalogue, a subscription)
 
     @staticmethod
     def date_the_ledger():

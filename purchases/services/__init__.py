@@ -1,0 +1,1 @@
+"""Writes of the purchases app: the catalogue, purchases and subscriptions."""
