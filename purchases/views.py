@@ -186,7 +186,6 @@ def subscription_quantity(request, profile, subscription_id: int):
         "product": subscription.product.name, "quantity": format_quantity(subscription.quantity),
         "date": subscription.next_charge_on.isoformat()})
     return after_success(request, url=reverse("purchases:profile-subscriptions", args=[profile.pk]),
-                         event="subscriptionChanged",
                          render=lambda: render_page_or_partial(request, TAB, _tab_context(request, profile)))
 
 
@@ -198,5 +197,4 @@ def subscription_cancel_view(request, profile, subscription_id: int):
     messages.success(request, _("%(product)s is cancelled: it ends on %(date)s and is not charged after that.") % {
         "product": subscription.product.name, "date": subscription.ends_on.isoformat()})
     return after_success(request, url=reverse("purchases:profile-subscriptions", args=[profile.pk]),
-                         event="subscriptionChanged",
                          render=lambda: render_page_or_partial(request, TAB, _tab_context(request, profile)))
