@@ -16,7 +16,7 @@ from invoicing.services.payments import (
     payment_record_transfer,
 )
 from invoicing.tasks.payments import invoice_autocharge_task
-from invoicing.tests.factories import InvoiceFactory
+from invoicing.tests.factories import InvoiceFactory, PaymentFactory
 from profiles.gateway import ChargeResult, SandboxGateway
 from profiles.models import Role
 from profiles.services.payment_methods import payment_method_add_card
@@ -58,14 +58,10 @@ def test_paying_with_the_sandbox_card_marks_the_invoice_paid_once():
 
 
 def test_a_decline_leaves_the_invoice_due_and_says_why():
-    profile = BillingProfileFactory()
-    invoice = InvoiceFactory(profile=profile, unit_price="100")
-    method, user = card(profile, "4000000000000002"), payer(profile)
-    payment = invoice_pay(actor=user, invoice=invoice, payment_method=method,
-                          idempotency_key=payment_key_issue(actor=user, invoice=invoice))
+    payment = PaymentFactory(invoice=InvoiceFactory(unit_price="100"), number="4000000000000002")
     assert payment.status == "declined" and payment.failure_reason == "The card was declined."
-    invoice.refresh_from_db()
-    assert invoice.status == "due"
+    payment.invoice.refresh_from_db()
+    assert payment.invoice.status == "due"
 
 
 def test_pay_page_double_submit_pays_once_and_a_decline_is_explained(client):
