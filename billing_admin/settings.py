@@ -237,12 +237,15 @@ CELERY_BEAT_SCHEDULE = {
 
 # --- Product settings ---------------------------------------------------------------------
 SUPPORT_URL = env.str("SUPPORT_URL", default="mailto:support@example.com")
+# Where the admin center is reached, for links in e-mails (no trailing slash).
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 SELLER = {
     "name": env.str("SELLER_NAME", default="Billing Admin B.V."),
     "address": env.str("SELLER_ADDRESS", default="Herengracht 1\n1015 BA Amsterdam\nNetherlands"),
     "vat_id": env.str("SELLER_VAT_ID", default="NL000000000B01"),
     "iban": env.str("SELLER_IBAN", default="NL91ABNA0417164300"),
     "bic": env.str("SELLER_BIC", default="ABNANL2A"),
+    "country": env.str("SELLER_COUNTRY", default="NL"),  # ISO 3166 code, for the e-invoice
 }
 PAYMENT_TERMS_DAYS = env.int("PAYMENT_TERMS_DAYS", default=30)
 INVOICE_EMAIL_RETRY_SECONDS = env.int("INVOICE_EMAIL_RETRY_SECONDS", default=30)  # doubled per retry

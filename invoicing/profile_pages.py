@@ -1,9 +1,9 @@
 """What invoicing shows on the profile pages and what it asks before a profile changes.
 
 Registered into ``profiles.registry`` from ``InvoicingConfig.ready()``: the Invoices tab and the
-two credit tabs (which exist only for profiles that have ever had credits), the past-due notice
-above the tabs, the list's latest-invoice column, and the rules that block disabling a profile
-or removing its only payment method.
+two credit tabs (which exist only for profiles that have ever had credits), the Overview's
+next-invoice and spend cards, the past-due notice above the tabs, the list's latest-invoice
+column, and the rules that block disabling a profile or removing its only payment method.
 """
 
 from __future__ import annotations
@@ -47,6 +47,11 @@ def _last_method_blocked_by_charges(profile) -> str | None:
 
 
 def register() -> None:
+    from invoicing.views.overview import next_invoice_card, spend_card
+
+    registry.register_overview_card(registry.Fragment("next-invoice", "invoicing/_next_invoice_card.html",
+                                                      next_invoice_card))
+    registry.register_overview_card(registry.Fragment("spend", "invoicing/_spend_card.html", spend_card))
     registry.register_tab(registry.Tab("credit-balance", gettext_lazy("Azure credit balance"),
                                        "invoicing:profile-credit-balance", order=30,
                                        visible=selectors.profile_has_credits))

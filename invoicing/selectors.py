@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
+from decimal import Decimal
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
@@ -141,3 +142,57 @@ def profile_with_credits_loader(kwargs: dict):
     if profile is None or not profile_has_credits(profile):
         return None
     return profile
+
+
+def invoice_credits_by_lot(*, invoice) -> list[dict]:
+    """What each credit lot gave to the invoice (net of what a void returned), in the order applied."""
+    rows: dict[int, dict] = {}
+    for entry in CreditTransaction.objects.filter(
+            invoice=invoice, kind__in=[CreditTransaction.Kind.APPLIED_TO_INVOICE, CreditTransaction.Kind.RETURNED]
+    ).select_related("lot").order_by("pk"):
+        row = rows.setdefault(entry.lot_id, {"lot": entry.lot, "applied": ZERO, "returned": ZERO})
+        if entry.kind == CreditTransaction.Kind.APPLIED_TO_INVOICE:
+            row["applied"] -= entry.amount
+        else:
+            row["returned"] += entry.amount
+    return list(rows.values())
+
+
+def invoice_detail(*, invoice) -> dict:
+    """Everything the invoice page shows, in a fixed number of queries."""
+    from invoicing.models import Payment
+
+    payments = list(invoice.payments.select_related("recorded_by").order_by("created", "pk"))
+    succeeded = [p for p in payments if p.status == Payment.Status.SUCCEEDED]
+    return {
+        "lines": list(invoice.lines.all()),
+        "credits": invoice_credits_by_lot(invoice=invoice),
+        "payments": payments,
+        "receipt_ids": {p.pk for p in succeeded},
+    }
+
+
+def spend_by_month(*, profile, today: date, months: int = 12) -> list[tuple[date, Decimal]]:
+    """(first day of the month, invoiced total) for the ``months`` months up to ``today``'s, oldest
+    first; void invoices do not count. One query."""
+    from django.db.models.functions import TruncMonth
+
+    first = today.replace(day=1)
+    starts = []
+    for _ in range(months):
+        starts.append(first)
+        first = (first - timedelta(days=1)).replace(day=1)
+    starts.reverse()
+    totals = dict(
+        Invoice.objects.filter(profile=profile, issue_date__gte=starts[0], issue_date__lte=today)
+        .exclude(status=Invoice.Status.VOID)
+        .annotate(month=TruncMonth("issue_date")).values_list("month").annotate(s=Sum("total"))
+        .values_list("month", "s")
+    )
+    return [(start, totals.get(start, ZERO) or ZERO) for start in starts]
+
+
+def invoices_issued_in(*, profile, month: date):
+    """The profile's invoices issued in the month of ``month`` (void ones too: their PDF says VOID)."""
+    return Invoice.objects.filter(profile=profile, issue_date__year=month.year, issue_date__month=month.month
+                                  ).order_by("issue_date", "pk")

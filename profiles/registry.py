@@ -60,10 +60,12 @@ class _Registry:
     list_columns: dict[str, ListColumn]
     disable_blockers: dict[str, Blocker]
     payment_method_removal_blockers: dict[str, Blocker]
+    overview_cards: dict[str, Fragment] = field(default_factory=dict)
     profile_annotations: dict[str, Callable[[], object]] = field(default_factory=dict)
 
 
-registry = _Registry(tabs={}, notices={}, list_columns={}, disable_blockers={}, payment_method_removal_blockers={})
+registry = _Registry(tabs={}, notices={}, list_columns={}, disable_blockers={}, payment_method_removal_blockers={},
+                     overview_cards={})
 
 
 def register_profile_annotation(name: str, expression: Callable[[], object]) -> None:
@@ -84,6 +86,11 @@ def register_tab(tab: Tab) -> None:
 def register_notice(fragment: Fragment) -> None:
     """Shown above the tabs on every tab of the profile page (a warning, a banner)."""
     registry.notices[fragment.key] = fragment
+
+
+def register_overview_card(fragment: Fragment) -> None:
+    """A card on the profile's Overview tab (the next-invoice preview, the spend chart), in registration order."""
+    registry.overview_cards[fragment.key] = fragment
 
 
 def register_list_column(column: ListColumn) -> None:
@@ -109,12 +116,20 @@ def tabs_for(profile) -> list[Tab]:
 
 
 def notices_for(profile) -> list[dict]:
+    return _shown(registry.notices.values(), profile)
+
+
+def _shown(fragments, profile) -> list[dict]:
     shown = []
-    for fragment in registry.notices.values():
+    for fragment in fragments:
         data = fragment.context(profile)
         if data is not None:
             shown.append({"template": fragment.template, "data": data})
     return shown
+
+
+def overview_cards_for(profile) -> list[dict]:
+    return _shown(registry.overview_cards.values(), profile)
 
 
 def first_blocker(rules: dict[str, Blocker], obj) -> str | None:

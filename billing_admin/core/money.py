@@ -102,3 +102,13 @@ def format_day(value: date | None, language: str | None = None, fmt: str = "medi
     if value is None:
         return ""
     return babel_format_date(value, format=fmt, locale=_locale(language))
+
+
+def format_moment(value, language: str | None = None) -> str:
+    """A point in time (aware datetime) in the active time zone: e.g. 25 Nov 2026, 16:05."""
+    from babel.dates import format_datetime
+    from django.utils import timezone
+
+    if value is None:
+        return ""
+    return format_datetime(timezone.localtime(value), format="medium", locale=_locale(language))

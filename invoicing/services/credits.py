@@ -21,8 +21,7 @@ from billing_admin.core.dates import billing_today
 from billing_admin.core.money import ZERO, format_money, round_money, to_decimal
 from billing_admin.core.permissions import SupportAction, require_support
 from billing_admin.core.text import REASON_MAX_LENGTH, clean_text
-from invoicing.models import CreditLot, CreditTransaction, Invoice, InvoiceLine
-from invoicing.selectors import usable_lots
+from invoicing.models import CreditLot, CreditTransaction, Invoice
 from profiles.models import BillingProfile
 
 
@@ -80,44 +79,24 @@ def credit_lot_add(
     return lot
 
 
-def credits_apply_to_invoice(*, invoice: Invoice, on_date: date) -> Decimal:
-    """Apply usable credits to the invoice's credit-eligible lines; returns the total applied.
-
-    Runs inside the invoice's transaction (it opens a savepoint of its own otherwise).
-    """
+def credits_apply_to_invoice(*, invoice: Invoice, draft) -> Decimal:
+    """Write what the invoice's draft (``services/drafts.py``) takes from each lot: lots' balances,
+    the ledger, exhausted lots. The lines already carry their credits. Runs inside the invoice's
+    transaction, with the profile and the lots locked by ``invoice_generate``."""
     with transaction.atomic():
         profile = _lock_profile(invoice.profile_id)
-        lots = list(usable_lots(profile.pk, on_date).filter(currency=invoice.currency).select_for_update())
-        lines = list(InvoiceLine.objects.filter(invoice=invoice, credit_eligible=True).order_by("position", "pk"))
-        used: dict[int, Decimal] = {}
-        total = ZERO
-        lot_index = 0
-        for line in lines:
-            need = line.amount - line.credits_applied
-            while need > 0 and lot_index < len(lots):
-                lot = lots[lot_index]
-                take = min(need, lot.remaining)
-                if take > 0:
-                    lot.remaining -= take
-                    line.credits_applied += take
-                    used[lot.pk] = used.get(lot.pk, ZERO) + take
-                    need -= take
-                    total += take
-                if lot.remaining <= 0:
-                    lot_index += 1
-            line.save(update_fields=["credits_applied"])
-        for lot in lots:
-            if lot.pk not in used:
-                continue
+        for lot_id, take in draft.lot_takes.items():
+            lot = draft.lots[lot_id]
+            lot.remaining -= take
             if lot.remaining == 0:
                 lot.status = CreditLot.Status.EXHAUSTED
             lot.save(update_fields=["remaining", "status", "updated"])
-            _write(profile=profile, lot=lot, kind=CreditTransaction.Kind.APPLIED_TO_INVOICE, amount=-used[lot.pk],
+            _write(profile=profile, lot=lot, kind=CreditTransaction.Kind.APPLIED_TO_INVOICE, amount=-take,
                    invoice=invoice, description=_("Applied to invoice %(number)s") % {"number": invoice.number})
-        if total:
+        if draft.credits_applied:
             activity.record(actor=None, verb="credit.applied", target=invoice, profile=profile,
-                            changes={"credits_applied": str(total)})
-    return round_money(total, invoice.currency)
+                            changes={"credits_applied": str(draft.credits_applied)})
+    return draft.credits_applied
 
 
 def credits_return_for_invoice(*, actor, invoice: Invoice) -> Decimal:

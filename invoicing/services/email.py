@@ -33,6 +33,13 @@ def invoice_recipients(invoice: Invoice) -> list[str]:
     return result
 
 
+def invoice_url(invoice: Invoice) -> str:
+    """The invoice page's absolute address, for e-mails."""
+    from django.urls import reverse
+
+    return settings.SITE_URL + reverse("invoicing:invoice-detail", args=[invoice.profile_id, invoice.pk])
+
+
 def build_invoice_email(invoice: Invoice) -> EmailMultiAlternatives:
     lang, cur = invoice.language, invoice.currency
     with translation.override(lang):
@@ -43,6 +50,7 @@ def build_invoice_email(invoice: Invoice) -> EmailMultiAlternatives:
                   for k in ("subtotal", "credits_applied", "tax", "total", "amount_due")},
             "due_date": format_day(invoice.due_date, lang),
             "seller": settings.SELLER,
+            "invoice_url": invoice_url(invoice),
         }
         subject = _("Invoice %(number)s – %(amount)s due") % {"number": invoice.number,
                                                                "amount": context["amount_due"]}

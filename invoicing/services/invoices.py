@@ -20,14 +20,15 @@ from django.utils.translation import gettext as _
 
 from billing_admin.core import activity
 from billing_admin.core.dates import billing_today
-from billing_admin.core.money import ZERO, round_money
+from billing_admin.core.money import ZERO
 from billing_admin.core.permissions import SupportAction, require_support
 from billing_admin.core.text import REASON_MAX_LENGTH, clean_text
 from invoicing.hooks import run_before_invoice
 from invoicing.models import Charge, Invoice, InvoiceLine, InvoiceSequence, Payment
-from invoicing.selectors import has_charges_to_invoice, profiles_due, usable_lots
+from invoicing.selectors import profiles_due, usable_lots
 from invoicing.services import pipeline
 from invoicing.services.credits import credit_lots_expire, credits_apply_to_invoice, credits_return_for_invoice
+from invoicing.services.drafts import invoice_draft, invoice_preview
 from invoicing.tasks.documents import render_invoice_pdf_task
 from profiles.models import BillingProfile, PaymentMethod
 
@@ -79,8 +80,10 @@ def invoice_generate(*, profile_id: int, period_start: date, period_end: date,
             return None, False  # no charges: a profile with credits only gets no empty invoice either
         account = profile.account
         currency = profile.currency
+        lots = list(usable_lots(profile.pk, issue_date).filter(currency=currency).select_for_update())
+        draft = invoice_draft(charges=charges, lots=lots, currency=currency, tax_rate=account.tax_rate)
         sequence, number = _next_number(account, issue_date.year)
-        subtotal = round_money(sum((c.amount for c in charges), ZERO), currency)
+        subtotal = draft.subtotal
         invoice = Invoice(
             profile=profile, number=number, sequence=sequence, year=issue_date.year,
             period_start=period_start, period_end=period_end, issue_date=issue_date,
@@ -101,19 +104,14 @@ def invoice_generate(*, profile_id: int, period_start: date, period_end: date,
             InvoiceLine(invoice=invoice, charge=c, position=i, product=c.product, description=c.description,
                         quantity=c.quantity, unit_price=c.unit_price, amount=c.amount,
                         service_period_start=c.service_period_start, service_period_end=c.service_period_end,
-                        credit_eligible=c.credit_eligible)
-            for i, c in enumerate(charges, start=1)
+                        credit_eligible=c.credit_eligible, credits_applied=line.credits_applied)
+            for i, (c, line) in enumerate(zip(charges, draft.lines, strict=True), start=1)
         ])
         Charge.objects.filter(pk__in=[c.pk for c in charges]).update(invoice=invoice)
-        credits = ZERO
-        if usable_lots(profile.pk, issue_date).exists():
-            credits = credits_apply_to_invoice(invoice=invoice, on_date=issue_date)
-        tax = ZERO
-        for line in InvoiceLine.objects.filter(invoice=invoice):
-            tax += round_money((line.amount - line.credits_applied) * account.tax_rate / 100, currency)
-        invoice.credits_applied = credits
-        invoice.tax = tax
-        invoice.total = invoice.amount_due = subtotal - credits + tax
+        credits_apply_to_invoice(invoice=invoice, draft=draft)
+        invoice.credits_applied = draft.credits_applied
+        invoice.tax = draft.tax
+        invoice.total = invoice.amount_due = draft.total
         with translation.override(profile.invoice_language):
             invoice.payment_instructions = payment_instructions(profile, number, invoice.amount_due)
         fields = ["credits_applied", "tax", "total", "amount_due", "payment_instructions", "updated"]
@@ -168,6 +166,19 @@ class BillingSummary:
                 f"{len(self.failed)} failed" + (" (dry run: nothing written)" if self.dry_run else ""))
 
 
+def draft_line(profile, draft) -> str:
+    """One line of ``run_billing --dry-run``: what the profile's invoice would say."""
+    from billing_admin.core.money import round_money
+
+    cur = draft.currency
+
+    def m(value):
+        return f"{round_money(value, cur)}"
+
+    return (f"(would invoice {profile.name}: {len(draft.lines)} lines, subtotal {m(draft.subtotal)}, credits "
+            f"{m(draft.credits_applied)}, tax {m(draft.tax)}, amount due {m(draft.amount_due)} {cur})")
+
+
 def billing_run(*, day: date, profile_id: int | None = None, dry_run: bool = False, progress=None) -> BillingSummary:
     """Run the whole pipeline in-process for ``day`` (run_billing and the embedded default)."""
     summary = BillingSummary(day=day, dry_run=dry_run)
@@ -182,8 +193,9 @@ def billing_run(*, day: date, profile_id: int | None = None, dry_run: bool = Fal
     for index, profile in enumerate(profiles, start=1):
         try:
             if dry_run:
-                if has_charges_to_invoice(profile.pk, period_end):
-                    summary.made.append(f"(would invoice {profile.name})")
+                draft = invoice_preview(profile=profile, day=day)
+                if draft is not None:
+                    summary.made.append(draft_line(profile, draft))
                 else:
                     summary.skipped += 1
             else:

@@ -33,6 +33,7 @@ from billing_admin.core.money import format_money, round_money, to_decimal
 from billing_admin.core.permissions import Action, SupportAction, has_action, require_support
 from billing_admin.core.text import REFERENCE_MAX_LENGTH, clean_text
 from invoicing.models import Invoice, Payment
+from invoicing.services.receipts import receipt_on_commit
 from profiles.gateway import ChargeResult, get_gateway
 from profiles.models import PaymentMethod
 from profiles.selectors import billing_contacts
@@ -132,6 +133,7 @@ def _attempt(*, actor, invoice: Invoice, payment_method: PaymentMethod, key: str
                                  "reason": result.reason})
         if status == Payment.Status.SUCCEEDED:
             _mark_paid(invoice, actor)
+            receipt_on_commit(payment, payer=actor)
     return payment
 
 
@@ -164,6 +166,7 @@ def payment_record_transfer(*, actor, invoice: Invoice, amount, reference: str) 
         activity.record(actor=actor, verb="payment.transfer_recorded", target=invoice,
                         changes={"amount": str(value), "reference": reference})
         _mark_paid(invoice, actor)
+        receipt_on_commit(payment)  # the payer is the customer's company: its invoice recipients
     return payment
 
 

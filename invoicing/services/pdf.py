@@ -3,6 +3,11 @@
 The URL fetcher refuses every URL except files inside ``static/invoice/``; user text is
 autoescaped by the template, so HTML or URLs in a PO number print as text and fetch nothing.
 Re-rendering an issued invoice gives the same bytes (fixed metadata, no timestamps).
+
+Every invoice PDF is PDF/A-3b. An issued (non-void) invoice is a Factur-X / ZUGFeRD 2 hybrid
+e-invoice: its CII XML (``services/einvoice.py``) is embedded as ``factur-x.xml`` (relationship
+``Alternative``, MIME type ``text/xml``) and the XMP metadata carries the Factur-X properties with
+their PDF/A extension schema. A void invoice's PDF is stamped VOID and embeds no XML.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
+from datetime import datetime, time
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -117,13 +123,73 @@ def _stylesheet():
     return _fonts.css
 
 
-def render_pdf_bytes(html: str, fetcher=None) -> bytes:
-    from weasyprint import HTML
+def _facturx_metadata(metadata, extra: list):
+    """The document's metadata, with the Factur-X XMP descriptions added to its one ``rdf:RDF``."""
+    from xml.etree.ElementTree import fromstring, register_namespace, tostring
+
+    from weasyprint.pdf.metadata import DocumentMetadata
+
+    for prefix, uri in (("fx", "urn:factur-x:pdfa:CrossIndustryDocument:invoice:1p0#"),
+                        ("pdfaExtension", "http://www.aiim.org/pdfa/ns/extension/"),
+                        ("pdfaSchema", "http://www.aiim.org/pdfa/ns/schema#"),
+                        ("pdfaProperty", "http://www.aiim.org/pdfa/ns/property#")):
+        register_namespace(prefix, uri)
+
+    class FacturXMetadata(DocumentMetadata):
+        def generate_rdf_metadata(self, variant, version, conformance):
+            # Our own just-generated metadata, not untrusted input.
+            rdf = fromstring(super().generate_rdf_metadata(variant, version, conformance))  # noqa: S314
+            rdf.extend(extra)
+            return tostring(rdf, encoding="utf-8")
+
+    return FacturXMetadata(**vars(metadata))
+
+
+def _xml_attachment_finisher(document, pdf):
+    """Factur-X wants the embedded XML's MIME type to be text/xml (WeasyPrint guesses application/xml),
+    and the catalog's /AF should name the file once (WeasyPrint 70 lists it twice)."""
+    import pydyf
+
+    if "AF" in pdf.catalog:
+        pdf.catalog["AF"] = pydyf.Array(dict.fromkeys(pdf.catalog["AF"]))
+    for obj in pdf.objects:
+        if isinstance(obj, dict) and obj.get("Type") == "/EmbeddedFile" and "xml" in str(obj.get("Subtype", "")):
+            obj["Subtype"] = "/text#2Fxml"
+        extra = getattr(obj, "extra", None)
+        if isinstance(extra, dict) and extra.get("Type") == "/EmbeddedFile" and "xml" in str(extra.get("Subtype")):
+            extra["Subtype"] = "/text#2Fxml"
+
+
+def render_pdf_bytes(html: str, fetcher=None, *, einvoice_xml: bytes | None = None, stamp=None) -> bytes:
+    """Render the invoice HTML as PDF/A-3b; with ``einvoice_xml`` a Factur-X hybrid embedding it.
+
+    ``stamp`` (a datetime) dates the attachment, so re-rendering gives the same bytes.
+    """
+    from weasyprint import HTML, Attachment
 
     fetcher = fetcher or safe_url_fetcher()
-    document = HTML(string=html, base_url=ASSETS.as_uri() + "/", url_fetcher=fetcher)
-    return document.write_pdf(stylesheets=[_stylesheet()], font_config=_font_config(), uncompressed_pdf=False,
-                              custom_metadata=False, pdf_identifier=b"billing-admin")
+    document = HTML(string=html, base_url=ASSETS.as_uri() + "/", url_fetcher=fetcher).render(
+        stylesheets=[_stylesheet()], font_config=_font_config(), pdf_variant="pdf/a-3b")
+    options = {"uncompressed_pdf": False, "custom_metadata": False, "pdf_identifier": b"billing-admin",
+               "pdf_variant": "pdf/a-3b"}
+    if einvoice_xml is None:
+        return document.write_pdf(**options)
+    from invoicing.services.einvoice import FACTURX_FILENAME, xmp_extension
+
+    stamp = stamp or datetime(2000, 1, 1)
+    document.metadata = _facturx_metadata(document.metadata, xmp_extension(title=""))
+    attachment = Attachment(string=einvoice_xml, name=FACTURX_FILENAME, relationship="Alternative",
+                            description="Factur-X / ZUGFeRD invoice (EN 16931)", created=stamp, modified=stamp)
+    return document.write_pdf(attachments=[attachment], finisher=_xml_attachment_finisher, **options)
+
+
+def invoice_pdf_bytes(invoice: Invoice) -> bytes:
+    """The invoice's PDF: a Factur-X hybrid unless the invoice is void."""
+    from invoicing.services.einvoice import invoice_einvoice_xml
+
+    xml = None if invoice.status == Invoice.Status.VOID else invoice_einvoice_xml(invoice)
+    return render_pdf_bytes(invoice_html(invoice), einvoice_xml=xml,
+                            stamp=datetime.combine(invoice.issue_date, time(0, 0)))
 
 
 def invoice_render_pdf(*, invoice_id: int, force: bool = False, actor=None) -> Invoice:
@@ -135,7 +201,7 @@ def invoice_render_pdf(*, invoice_id: int, force: bool = False, actor=None) -> I
     invoice = Invoice.objects.select_related("profile").get(pk=invoice_id)
     if invoice.pdf and invoice.pdf_sha256 and not force:
         return invoice
-    data = render_pdf_bytes(invoice_html(invoice))
+    data = invoice_pdf_bytes(invoice)
     digest = hashlib.sha256(data).hexdigest()
     with transaction.atomic():
         # The profile and account come along for the activity row (locking only the invoice).

@@ -14,6 +14,7 @@ from billing_admin.core.htmx import render_page_or_partial, submit
 from billing_admin.core.money import currency_for_country
 from billing_admin.core.permissions import Action
 from billing_admin.core.views import checks_permissions_itself, object_action_required
+from profiles import registry
 from profiles.forms.profiles import PONumberForm, ProfileCreateForm, ProfileDetailsForm, RecipientForm
 from profiles.selectors import (
     accounts_for_new_profile,
@@ -65,7 +66,8 @@ def profile_create(request):
 
 def render_overview(request, profile, *, editing: str | None = None, form=None, recipient_form=None):
     context = {**profile_tab_context(request, profile, "overview"), **profile_overview_data(profile),
-               "editing": editing, "form": form, "recipient_form": recipient_form or RecipientForm()}
+               "editing": editing, "form": form, "recipient_form": recipient_form or RecipientForm(),
+               "overview_cards": registry.overview_cards_for(profile)}
     return render_page_or_partial(request, OVERVIEW, context)
 
 

@@ -25,3 +25,8 @@ def unit_price(amount, currency):
 @register.filter
 def quantity(value):
     return money_lib.format_quantity(value) if value is not None else ""
+
+
+@register.filter
+def moment(value):
+    return money_lib.format_moment(value)

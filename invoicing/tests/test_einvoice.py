@@ -1,0 +1,170 @@
+"""Every issued invoice PDF is a Factur-X / ZUGFeRD 2 hybrid (EN 16931): PDF/A-3b with the CII XML embedded."""
+
+import io
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from facturx import get_facturx_xml_from_pdf, xml_check_xsd
+from lxml import etree
+from pypdf import PdfReader
+
+from billing_admin.core.money import format_money, round_money
+from invoicing.models import Invoice
+from invoicing.services.credits import credit_lot_add
+from invoicing.services.invoices import invoice_generate, invoice_void
+from invoicing.services.pdf import invoice_pdf_bytes, invoice_render_pdf
+from invoicing.tests.test_invoice_generation import buy, pdf_text
+from profiles.tests.factories import BillingAccountFactory, BillingProfileFactory
+
+pytestmark = pytest.mark.django_db
+NS = {"rsm": "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100",
+      "ram": "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100"}
+OCT1, OCT31, NOV1 = date(2026, 10, 1), date(2026, 10, 31), date(2026, 11, 1)
+
+
+def issue(country, rate, items, credit=None, tax_id="NL123456789B01"):
+    profile = BillingProfileFactory(account=BillingAccountFactory(country=country, tax_rate=rate, tax_id=tax_id))
+    if credit:
+        credit_lot_add(actor=None, profile=profile, source="promotional", amount=credit, start_date=OCT1,
+                       expiration_date=date(2027, 1, 31), reference="PROMO-1")
+    buy(profile, *items)
+    invoice, _created = invoice_generate(profile_id=profile.pk, period_start=OCT1, period_end=OCT31, issue_date=NOV1)
+    return invoice_render_pdf(invoice_id=invoice.pk)
+
+
+def pdf_bytes(invoice) -> bytes:
+    with invoice.pdf.open("rb") as f:
+        return f.read()
+
+
+def text(tree, path) -> str:
+    return tree.findtext(path, namespaces=NS)
+
+
+@pytest.mark.parametrize(
+    ("country", "rate", "items", "credit", "decimals"),
+    [
+        ("NL", 21, [("3", "33.335", True), ("2", "10.00", False)], "50.00", 2),  # EUR, credits on one line
+        ("US", 0, [("1", "1234.56", True)], None, 2),  # USD, zero rated
+        ("JP", 10, [("3", "333.5", True), ("1", "0.5", True)], "100", 0),  # JPY: no decimals
+        ("KW", 5, [("1", "1.2345", True), ("7", "0.333", True)], "0.5", 3),  # KWD: 3 decimals
+    ],
+)
+def test_embedded_xml_validates_and_its_totals_equal_the_invoice(country, rate, items, credit, decimals):
+    invoice = issue(country, rate, items, credit)
+    data = pdf_bytes(invoice)
+    filename, xml = get_facturx_xml_from_pdf(data, check_xsd=False)
+    assert filename == "factur-x.xml"
+    assert xml_check_xsd(xml, flavor="factur-x", level="en16931") is True  # the official EN 16931 XSD
+    tree = etree.fromstring(xml)
+    assert text(tree, ".//rsm:ExchangedDocumentContext//ram:ID") == "urn:cen.eu:en16931:2017"
+    assert text(tree, ".//rsm:ExchangedDocument/ram:ID") == invoice.number
+    s = ".//ram:SpecifiedTradeSettlementHeaderMonetarySummation/ram:"
+    cur = invoice.currency
+    expected = {
+        "LineTotalAmount": invoice.subtotal, "AllowanceTotalAmount": invoice.credits_applied,
+        "TaxBasisTotalAmount": invoice.subtotal - invoice.credits_applied, "TaxTotalAmount": invoice.tax,
+        "GrandTotalAmount": invoice.total, "DuePayableAmount": invoice.amount_due,
+    }
+    for tag, value in expected.items():
+        written = text(tree, s + tag)
+        assert written == str(round_money(value, cur)), tag
+        assert len(written.partition(".")[2]) == decimals, tag  # JPY 0, EUR/USD 2, KWD 3
+    assert tree.find(s + "TaxTotalAmount", NS).get("currencyID") == cur
+    # The lines add up to the line total; the allowances (credits, per lot) to the allowance total.
+    lines = [Decimal(x.text) for x in tree.iterfind(".//ram:SpecifiedTradeSettlementLineMonetarySummation/"
+                                                      "ram:LineTotalAmount", NS)]
+    assert len(lines) == len(items) and sum(lines) == invoice.subtotal
+    allowances = tree.findall(".//ram:ApplicableHeaderTradeSettlement/ram:SpecifiedTradeAllowanceCharge", NS)
+    assert sum((Decimal(a.findtext("ram:ActualAmount", namespaces=NS)) for a in allowances), Decimal(0)) == \
+        invoice.credits_applied
+    assert bool(allowances) == bool(invoice.credits_applied)
+    # Tax category and rate on every line.
+    for tax in tree.iterfind(".//ram:SpecifiedLineTradeSettlement/ram:ApplicableTradeTax", NS):
+        assert tax.findtext("ram:CategoryCode", namespaces=NS) == ("S" if rate else "Z")
+        assert Decimal(tax.findtext("ram:RateApplicablePercent", namespaces=NS)) == Decimal(rate)
+    # And the PDF a person reads says the same amount due.
+    assert format_money(invoice.amount_due, cur, invoice.language) in pdf_text(invoice)
+
+
+def test_seller_and_buyer_vat_ids_po_number_and_periods_are_in_the_xml(settings):
+    invoice = issue("NL", 21, [("1", "100", True)])
+    Invoice.objects.filter(pk=invoice.pk).update(po_number="PO-4711")
+    invoice.refresh_from_db()
+    tree = etree.fromstring(get_facturx_xml_from_pdf(invoice_pdf_bytes(invoice), check_xsd=True)[1])
+    vat = {p.tag.split("}")[1]: [t.text for t in p.iterfind("ram:SpecifiedTaxRegistration/ram:ID", NS)]
+           for p in tree.iterfind(".//ram:ApplicableHeaderTradeAgreement/*", NS)}
+    assert vat["SellerTradeParty"] == [settings.SELLER["vat_id"]]
+    assert vat["BuyerTradeParty"] == ["NL123456789B01"]
+    assert text(tree, ".//ram:BuyerOrderReferencedDocument/ram:IssuerAssignedID") == "PO-4711"
+    assert text(tree, ".//ram:ApplicableHeaderTradeSettlement/ram:BillingSpecifiedPeriod/ram:StartDateTime/*") \
+        == "20261001"
+    assert text(tree, ".//ram:SpecifiedTradePaymentTerms/ram:DueDateDateTime/*") == invoice.due_date.strftime("%Y%m%d")
+
+
+def test_intra_eu_buyer_with_vat_id_at_zero_rate_is_reverse_charge():
+    invoice = issue("DE", 0, [("1", "100", True)], tax_id="DE123456789")
+    tree = etree.fromstring(get_facturx_xml_from_pdf(pdf_bytes(invoice))[1])
+    assert text(tree, ".//ram:ApplicableHeaderTradeSettlement/ram:ApplicableTradeTax/ram:CategoryCode") == "AE"
+    assert text(tree, ".//ram:ApplicableHeaderTradeSettlement/ram:ApplicableTradeTax/ram:ExemptionReasonCode") \
+        == "VATEX-EU-AE"
+
+
+def test_the_pdf_is_pdf_a_3b_with_the_factur_x_xmp_extension():
+    invoice = issue("NL", 21, [("1", "100", True)])
+    reader = PdfReader(io.BytesIO(pdf_bytes(invoice)))
+    xmp = reader.xmp_metadata
+    assert xmp is not None
+    rdf = xmp.rdf_root.toxml()
+    assert 'pdfaid:part="3"' in rdf and 'pdfaid:conformance="B"' in rdf
+    assert "<fx:DocumentFileName>factur-x.xml</fx:DocumentFileName>" in rdf
+    assert "<fx:ConformanceLevel>EN 16931</fx:ConformanceLevel>" in rdf
+    assert "<pdfaSchema:prefix>fx</pdfaSchema:prefix>" in rdf
+    catalog = reader.trailer["/Root"]
+    assert "/OutputIntents" in catalog  # sRGB output intent
+    (filespec,) = [f.get_object() for f in catalog["/AF"]]
+    assert filespec["/AFRelationship"] == "/Alternative"
+    assert filespec["/EF"]["/F"].get_object()["/Subtype"] == "/text/xml"  # pypdf decodes /text#2Fxml
+    assert reader.pdf_header == "%PDF-1.7"
+
+
+def test_rendering_twice_gives_the_same_bytes():
+    invoice = issue("KW", 5, [("1", "1.2345", True)], "0.5")
+    assert invoice_pdf_bytes(invoice) == invoice_pdf_bytes(invoice)
+
+
+def test_a_void_invoice_carries_the_void_and_no_e_invoice():
+    invoice = issue("NL", 21, [("1", "100", True)])
+    invoice_void(actor=None, invoice=invoice, reason="Wrong PO")
+    invoice = invoice_render_pdf(invoice_id=invoice.pk, force=True)  # what the void enqueues on commit
+    data = pdf_bytes(invoice)
+    reader = PdfReader(io.BytesIO(data))
+    assert reader.attachments == {}
+    assert "VOID" in pdf_text(invoice)
+    assert 'pdfaid:part="3"' in reader.xmp_metadata.rdf_root.toxml()
+    assert "fx:DocumentFileName" not in reader.xmp_metadata.rdf_root.toxml()
+
+
+def test_the_xml_alone_downloads_for_who_may_see_the_invoice_and_never_for_a_void_one(client):
+    from django.urls import reverse
+
+    from conftest import grant
+    from profiles.models import Role
+    from profiles.tests.factories import UserFactory
+
+    invoice = issue("JP", 10, [("3", "333.5", True)], "100")
+    url = reverse("invoicing:invoice-xml", args=[invoice.profile_id, invoice.pk])
+    client.force_login(UserFactory())
+    assert client.get(url).status_code == 404  # an outsider learns nothing
+    reader = UserFactory()
+    grant(reader, Role.READER, invoice.profile)
+    client.force_login(reader)
+    response = client.get(url)
+    assert response.status_code == 200 and response["Content-Type"].startswith("application/xml")
+    assert f"invoice-{invoice.number}-factur-x.xml" in response["Content-Disposition"]
+    assert response.content == get_facturx_xml_from_pdf(pdf_bytes(invoice))[1]  # the same as embedded
+    other = issue("NL", 21, [("1", "1", True)])
+    assert client.get(reverse("invoicing:invoice-xml", args=[invoice.profile_id, other.pk])).status_code == 404
+    invoice_void(actor=None, invoice=invoice, reason="Wrong PO")
+    assert client.get(url).status_code == 404
