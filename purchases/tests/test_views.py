@@ -155,3 +155,30 @@ def test_a_subscription_of_another_profile_is_not_found(client, shop):
     url = reverse("purchases:subscription-cancel", args=[shop["profile"].pk, bought.subscription.pk])
     assert client.post(url).status_code == 404
     assert Subscription.objects.get(pk=bought.subscription.pk).status == "active"
+
+
+def test_the_subscriptions_tab_costs_the_same_queries_with_one_subscription_or_thirty(client, shop):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    profile, owner = shop["profile"], shop["owner"]
+    client.force_login(owner)
+    url = reverse("purchases:profile-subscriptions", args=[profile.pk])
+
+    def buy(n):
+        for _ in range(n):
+            purchase_make(actor=owner, product=shop["monthly"], quantity="2", profile=profile,
+                          purchase_key=purchase_key_issue(user=owner))
+            purchase_make(actor=owner, product=shop["licence"], quantity="1", profile=profile,
+                          purchase_key=purchase_key_issue(user=owner))
+
+    def count(headers):
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(url, **headers).status_code == 200
+        return len(ctx.captured_queries)
+
+    buy(1)
+    few = (count({}), count(HX))
+    buy(29)
+    assert (count({}), count(HX)) == few
+    assert max(few) <= 8, few  # the budget of every tab (tests/test_tab_query_budgets.py)
