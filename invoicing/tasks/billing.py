@@ -12,7 +12,7 @@ from invoicing.models import Invoice
 from invoicing.selectors import profiles_due
 from invoicing.services import pipeline
 from invoicing.services.invoices import billing_period, invoice_generate
-from invoicing.tasks.documents import QUEUE, email_invoice_task, render_invoice_pdf_task
+from invoicing.tasks.documents import QUEUE, RENDER_HERE, email_invoice_task, render_invoice_pdf_task
 
 
 @shared_task(name="invoicing.daily_billing", acks_late=True)
@@ -39,8 +39,8 @@ def generate_invoice_task(profile_id: int, day: str) -> int | None:
     start, end = billing_period(billing_day)
     invoice, created = invoice_generate(profile_id=profile_id, period_start=start, period_end=end,
                                         issue_date=billing_day)
-    if created:
-        transaction.on_commit(lambda: pipeline.after_issue(invoice, QUEUE))
+    if created:  # this worker renders and mails the new invoice right after the commit
+        transaction.on_commit(lambda: pipeline.after_issue(invoice, RENDER_HERE))
     elif invoice is not None and not invoice.pdf:
         # A redelivered task (the worker died after the commit, before the enqueue) finds the invoice
         # issued already and enqueues its missing PDF. Only then: two renders of one invoice side by

@@ -50,4 +50,14 @@ class Queue:
         invoice_autocharge_task.delay(invoice_id)
 
 
+class RenderHere(Queue):
+    """The runner of a worker that just issued an invoice: it renders the PDF (and sends the e-mail)
+    itself instead of handing them to another task, saving a message, a delivery, an acknowledgement
+    and a database connection per invoice. The automatic charge stays a task of its own (it retries)."""
+
+    def pdf(self, invoice_id: int) -> None:
+        pipeline.after_pdf(invoice_render_pdf(invoice_id=invoice_id), self)
+
+
 QUEUE = Queue()
+RENDER_HERE = RenderHere()

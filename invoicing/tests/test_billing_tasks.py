@@ -34,14 +34,20 @@ def render_enqueues(monkeypatch):
     return calls
 
 
-def test_a_new_invoice_has_its_pdf_enqueued_exactly_once(render_enqueues, django_capture_on_commit_callbacks):
+def test_a_new_invoice_has_its_pdf_rendered_exactly_once_by_the_worker_that_issued_it(
+        render_enqueues, django_capture_on_commit_callbacks, mailoutbox):
+    from billing_admin.core.models import ActivityEvent
+
     profiles = [_profile_with_charge() for _ in range(3)]
     with django_capture_on_commit_callbacks(execute=True):
         for profile in profiles:
             billing_tasks.generate_invoice_task.delay(profile.pk, DAY)
     invoices = list(Invoice.objects.order_by("pk"))
     assert len(invoices) == 3 and all(inv.pdf for inv in invoices)
-    assert sorted(render_enqueues) == [inv.pk for inv in invoices]
+    assert all(inv.email_status == Invoice.EmailStatus.SENT for inv in invoices) and len(mailoutbox) == 3
+    rendered = ActivityEvent.objects.filter(verb="invoice.pdf_rendered")
+    assert sorted(int(e.target_id) for e in rendered) == [inv.pk for inv in invoices]
+    assert render_enqueues == []  # no second task per invoice
 
 
 def test_a_task_redelivered_after_the_commit_renders_and_mails_the_invoice_it_finds(
