@@ -44,6 +44,8 @@ _C = {a: c for a, (_p, c) in PROFILE_ACTION_PERMS.items()}
 _A = ACCOUNT_ACTION_PERMS
 
 # The role matrix: what each role may do (account roles on every profile of the account).
+# Support engineers (staff, in the Django admin) hold no role here: what they may do is the other half
+# of this table, ``SupportAction`` and ``SUPPORT_GROUPS`` in ``billing_admin.core.permissions``.
 ROLE_ACTIONS: dict[str, frozenset[Action]] = {
     Role.OWNER: frozenset({Action.VIEW, Action.EDIT, Action.MANAGE_PAYMENT_METHODS, Action.PAY, Action.PURCHASE,
                            Action.MANAGE_ROLES, Action.DISABLE}),

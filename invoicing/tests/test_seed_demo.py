@@ -36,8 +36,21 @@ def test_demo_has_every_role_on_one_profile_and_users_can_sign_in(seeded):
                      "reader@example.com": Role.READER, "invoice-manager@example.com": Role.INVOICE_MANAGER}
     assert RoleAssignment.objects.filter(user__email="account-owner@example.com", role=Role.ACCOUNT_OWNER).exists()
     request = RequestFactory().post("/accounts/login/")
-    for email in ("account-owner@example.com", "Owner@Example.com", "support@example.com"):
+    for email in ("account-owner@example.com", "Owner@Example.com", "support@example.com",
+                  "support-readonly@example.com"):
         assert authenticate(request, username=email, password="demo-pass-2026") is not None
+
+
+def test_demo_has_a_support_engineer_and_a_read_only_one_and_no_superuser(seeded):
+    from django.contrib.auth import get_user_model
+
+    from billing_admin.core.permissions import SupportAction, support_may
+
+    users = get_user_model().objects
+    support, viewer = users.get(email="support@example.com"), users.get(email="support-readonly@example.com")
+    assert not users.filter(is_superuser=True).exists() and support.is_staff and viewer.is_staff
+    assert all(support_may(support, a) for a in SupportAction)
+    assert [a for a in SupportAction if support_may(viewer, a)] == [SupportAction.VIEW]
 
 
 def test_demo_covers_currencies_payment_kinds_credits_and_past_invoices(seeded):
