@@ -250,6 +250,12 @@ SELLER = {
 PAYMENT_TERMS_DAYS = env.int("PAYMENT_TERMS_DAYS", default=30)
 INVOICE_EMAIL_RETRY_SECONDS = env.int("INVOICE_EMAIL_RETRY_SECONDS", default=30)  # doubled per retry
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="celery")
+# Invitations: how long an e-mailed link works, and how many invitations (or grants by e-mail address)
+# one person may send per hour.
+INVITATION_EXPIRY_DAYS = env.int("INVITATION_EXPIRY_DAYS", default=7)
+if INVITATION_EXPIRY_DAYS < 1:
+    _fail("INVITATION_EXPIRY_DAYS must be at least 1.")
+INVITATION_LIMIT_PER_HOUR = env.int("INVITATION_LIMIT_PER_HOUR", default=20)
 PAYMENT_GATEWAY = env.str("PAYMENT_GATEWAY", default="profiles.gateway.SandboxGateway")
 
 # --- Security -----------------------------------------------------------------------------

@@ -3,7 +3,8 @@
 Registered into ``profiles.registry`` from ``InvoicingConfig.ready()``: the Invoices tab and the
 two credit tabs (which exist only for profiles that have ever had credits), the Overview's
 next-invoice and spend cards, the past-due notice above the tabs, the list's latest-invoice
-column, and the rules that block disabling a profile or removing its only payment method.
+column, the invoices and amounts due on the billing account page,
+and the rules that block disabling a profile or removing its only payment method.
 """
 
 from __future__ import annotations
@@ -46,12 +47,44 @@ def _last_method_blocked_by_charges(profile) -> str | None:
     return None
 
 
+ACTIVITY_VERBS = {
+    "purchase.recorded": gettext_lazy("Purchase recorded"),
+    "credit.lot_added": gettext_lazy("Azure credit added"),
+    "credit.applied": gettext_lazy("Azure credit applied to an invoice"),
+    "credit.returned": gettext_lazy("Azure credit returned"),
+    "credit.expired": gettext_lazy("Azure credit expired"),
+    "credit.adjusted": gettext_lazy("Azure credit adjusted"),
+    "invoice.issued": gettext_lazy("Invoice issued"),
+    "invoice.pdf_rendered": gettext_lazy("Invoice PDF made"),
+    "invoice.emailed": gettext_lazy("Invoice e-mailed"),
+    "invoice.email_failed": gettext_lazy("Invoice e-mail failed"),
+    "invoice.paid": gettext_lazy("Invoice paid"),
+    "invoice.past_due": gettext_lazy("Invoice past due"),
+    "invoice.voided": gettext_lazy("Invoice voided"),
+    "payment.succeeded": gettext_lazy("Payment succeeded"),
+    "payment.failed": gettext_lazy("Payment failed"),
+    "payment.pending": gettext_lazy("Payment pending"),
+    "payment.transfer_recorded": gettext_lazy("Transfer recorded"),
+    "payment.autocharge_failed": gettext_lazy("Automatic card charge failed"),
+}
+ACTIVITY_FIELDS = {
+    "charges": gettext_lazy("Charges"), "amount": gettext_lazy("Amount"), "currency": gettext_lazy("Currency"),
+    "credits_applied": gettext_lazy("Credits applied"), "credits_returned": gettext_lazy("Credits returned"),
+    "expired_amount": gettext_lazy("Expired amount"), "to": gettext_lazy("To"), "error": gettext_lazy("Error"),
+    "number": gettext_lazy("Invoice number"), "amount_due": gettext_lazy("Amount due"),
+    "reason": gettext_lazy("Reason"), "method": gettext_lazy("Payment method"),
+    "reference": gettext_lazy("Reference"), "sha256": gettext_lazy("Checksum"),
+}
+
+
 def register() -> None:
     from invoicing.views.overview import next_invoice_card, spend_card
 
     registry.register_overview_card(registry.Fragment("next-invoice", "invoicing/_next_invoice_card.html",
                                                       next_invoice_card))
     registry.register_overview_card(registry.Fragment("spend", "invoicing/_spend_card.html", spend_card))
+    registry.register_activity_labels(verbs=ACTIVITY_VERBS, fields=ACTIVITY_FIELDS,
+                                      values=dict(Invoice.Status.choices))
     registry.register_tab(registry.Tab("credit-balance", gettext_lazy("Azure credit balance"),
                                        "invoicing:profile-credit-balance", order=30,
                                        visible=selectors.profile_has_credits))
@@ -64,6 +97,9 @@ def register() -> None:
     registry.register_list_column(registry.ListColumn(
         "latest-invoice", gettext_lazy("Latest invoice"), selectors.with_latest_invoice_status,
         "invoicing/_profile_list_latest_invoice.html", data={"status_labels": dict(Invoice.Status.choices)}))
+    registry.register_account_summary(registry.AccountSummary(
+        "invoices", gettext_lazy("Latest invoice and amount due"), "invoicing/_account_profile_invoice.html",
+        "invoicing/_account_due.html", selectors.account_invoice_summary))
     registry.register_disable_blocker("open-invoices", _disable_blocked_by_open_invoices)
     registry.register_disable_blocker("active-credits", _disable_blocked_by_credits)
     registry.register_disable_blocker("uninvoiced-charges", _disable_blocked_by_charges)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 
 from billing_admin.core.dates import billing_today
@@ -196,3 +196,35 @@ def invoices_issued_in(*, profile, month: date):
     """The profile's invoices issued in the month of ``month`` (void ones too: their PDF says VOID)."""
     return Invoice.objects.filter(profile=profile, issue_date__year=month.year, issue_date__month=month.month
                                   ).order_by("issue_date", "pk")
+
+
+def account_invoice_summary(account, profiles: list) -> dict:
+    """For the billing account page, in three queries whatever the number of profiles: each profile's
+    latest (non-void) invoice and amount due, the account's open invoices, and its total and past-due sums
+    (per currency: an account's profiles share its currency, but the sums never mix two)."""
+    ids = [p.pk for p in profiles]
+    latest_by_profile: dict[int, Invoice] = {}
+    if ids:
+        wanted = Invoice.objects.filter(profile_id__in=ids).annotate(
+            latest_pk=Subquery(Invoice.objects.filter(profile_id=OuterRef("profile_id")).exclude(
+                status=Invoice.Status.VOID).order_by("-issue_date", "-pk").values("pk")[:1])
+        ).filter(pk=F("latest_pk"))
+        latest_by_profile = {inv.profile_id: inv for inv in wanted}
+    open_invoices = list(Invoice.objects.open().filter(profile_id__in=ids).select_related("profile")
+                         .order_by("due_date", "number"))
+    due_by_profile: dict[int, Decimal] = {}
+    totals: dict[str, dict[str, Decimal]] = {}
+    for invoice in open_invoices:
+        due_by_profile[invoice.profile_id] = due_by_profile.get(invoice.profile_id, Decimal("0")) + invoice.amount_due
+        sums = totals.setdefault(invoice.currency, {"due": Decimal("0"), "past_due": Decimal("0")})
+        sums["due"] += invoice.amount_due
+        if invoice.status == Invoice.Status.PAST_DUE:
+            sums["past_due"] += invoice.amount_due
+    per_profile = {p.pk: {"latest": latest_by_profile.get(p.pk), "due": due_by_profile.get(p.pk, Decimal("0")),
+                          "currency": p.currency} for p in profiles}
+    return {
+        "per_profile": per_profile,
+        "open_invoices": open_invoices,
+        "totals": [{"currency": c, **sums} for c, sums in sorted(totals.items())]
+        or [{"currency": account.currency, "due": Decimal("0"), "past_due": Decimal("0")}],
+    }

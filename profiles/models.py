@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Length, Lower
 from django.db.models.lookups import LessThanOrEqual
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
@@ -288,6 +289,68 @@ class RoleAssignment(models.Model):
     @property
     def scope(self):
         return self.profile if self.profile_id else self.account
+
+
+class Invitation(models.Model):
+    """A role waiting for someone who has no sign-in yet. The e-mailed link is signed and carries the
+    invitation's id and nonce; a re-send draws a new nonce, so only the latest link works."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        ACCEPTED = "accepted", _("Accepted")
+        REVOKED = "revoked", _("Revoked")
+
+    email = models.EmailField(_("e-mail address"), max_length=254)
+    profile = models.ForeignKey(
+        BillingProfile, on_delete=models.CASCADE, null=True, blank=True, related_name="invitations"
+    )
+    account = models.ForeignKey(
+        BillingAccount, on_delete=models.CASCADE, null=True, blank=True, related_name="invitations"
+    )
+    role = models.CharField(_("role"), max_length=30, choices=Role.choices)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    language = models.CharField(_("language"), max_length=8, default="en")
+    nonce = models.CharField(max_length=32, editable=False)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires"))
+    last_sent_at = models.DateTimeField(_("last sent"), null=True, blank=True)
+    accepted_at = models.DateTimeField(_("accepted"), null=True, blank=True)
+    accepted_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+        ordering = ["created", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(profile__isnull=False, account__isnull=True, role__in=[r.value for r in PROFILE_ROLES]))
+                | (Q(profile__isnull=True, account__isnull=False, role__in=[r.value for r in ACCOUNT_ROLES])),
+                name="invitation_scope_matches_role",
+            ),
+            models.CheckConstraint(condition=Q(status__in=["pending", "accepted", "revoked"]),
+                                   name="invitation_status_valid"),
+            models.UniqueConstraint(Lower("email"), "profile", condition=Q(status="pending", profile__isnull=False),
+                                    name="one_pending_invitation_per_profile"),
+            models.UniqueConstraint(Lower("email"), "account", condition=Q(status="pending", account__isnull=False),
+                                    name="one_pending_invitation_per_account"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} – {self.get_role_display()}"
+
+    @property
+    def scope(self):
+        return self.profile if self.profile_id else self.account
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at <= timezone.now()
 
 
 # --- django-guardian direct foreign key permission tables (guardian's documented fast path) ---

@@ -2,8 +2,9 @@
 
 ``profiles`` never imports a higher app. An app that must show something on the profile pages
 (``invoicing``: the invoice and credit tabs, the past-due notice, the list's latest-invoice
-column) or must be asked before a profile changes (unpaid invoices block disabling) registers
-it here from its ``AppConfig.ready()``, the way pretix and Oscar let apps plug into a page.
+column, the invoices and amounts due on the billing account page) or must be asked before a
+profile changes (unpaid invoices block disabling) registers it here from its ``AppConfig.ready()``,
+the way pretix and Oscar let apps plug into a page.
 Registering the same key twice replaces the entry (``ready()`` may run again in tests).
 """
 
@@ -49,6 +50,22 @@ class ListColumn:
     data: dict = field(default_factory=dict)  # what else the template needs, as ``data``
 
 
+@dataclass(frozen=True)
+class AccountSummary:
+    """What a higher app shows on the billing account page about the account's profiles.
+
+    ``summarize(account, profiles)`` returns a dict (a fixed number of queries, whatever the number of
+    profiles) with ``per_profile``: {profile id: data}, which ``profile_template`` shows in the column
+    ``header`` of the account's profile table (as ``data``), and whatever ``template`` shows as a section
+    of the page below the table (the whole dict, as ``data``)."""
+
+    key: str
+    header: str
+    profile_template: str
+    template: str
+    summarize: Callable[[object, list], dict]
+
+
 # A rule returns why the change cannot happen now (a sentence for the user), or None.
 Blocker = Callable[[object], str | None]
 
@@ -62,6 +79,11 @@ class _Registry:
     payment_method_removal_blockers: dict[str, Blocker]
     overview_cards: dict[str, Fragment] = field(default_factory=dict)
     profile_annotations: dict[str, Callable[[], object]] = field(default_factory=dict)
+    account_summaries: dict[str, AccountSummary] = field(default_factory=dict)
+    # How the activity views name what happened and which field changed (verb / field → label).
+    activity_verbs: dict[str, str] = field(default_factory=dict)
+    activity_fields: dict[str, str] = field(default_factory=dict)
+    activity_values: dict[str, str] = field(default_factory=dict)  # stored choice value → label
 
 
 registry = _Registry(tabs={}, notices={}, list_columns={}, disable_blockers={}, payment_method_removal_blockers={},
@@ -105,6 +127,24 @@ def register_disable_blocker(key: str, rule: Blocker) -> None:
 def register_payment_method_removal_blocker(key: str, rule: Blocker) -> None:
     """``rule(profile)``: why the profile's only payment method cannot be removed, or None."""
     registry.payment_method_removal_blockers[key] = rule
+
+
+def register_account_summary(summary: AccountSummary) -> None:
+    registry.account_summaries[summary.key] = summary
+
+
+def account_summaries_for(account, profiles: list) -> list[dict]:
+    """Each registered summary with its data for the account page."""
+    return [{"summary": s, "data": s.summarize(account, profiles)} for s in registry.account_summaries.values()]
+
+
+def register_activity_labels(*, verbs: dict | None = None, fields: dict | None = None,
+                             values: dict | None = None) -> None:
+    """Labels (lazy translations) the activity views show for an app's verbs, changed fields and the choice
+    values it stores in the log (statuses, kinds)."""
+    registry.activity_verbs.update(verbs or {})
+    registry.activity_fields.update(fields or {})
+    registry.activity_values.update(values or {})
 
 
 def list_columns() -> list[ListColumn]:

@@ -5,10 +5,19 @@ from __future__ import annotations
 from django.core.paginator import Paginator
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 
+from billing_admin.core.models import ActivityEvent
 from billing_admin.core.permissions import Action
-from profiles.models import BillingAccount, BillingProfile, InvoiceRecipient, PaymentMethod, Role, RoleAssignment
+from profiles.models import (
+    BillingAccount,
+    BillingProfile,
+    Invitation,
+    InvoiceRecipient,
+    PaymentMethod,
+    Role,
+    RoleAssignment,
+)
 from profiles.permissions import accounts_with_action, profiles_with_action
-from profiles.registry import annotate_profile, list_columns
+from profiles.registry import account_summaries_for, annotate_profile, list_columns
 
 
 def profile_get(*, profile_id) -> BillingProfile | None:
@@ -124,3 +133,58 @@ def billing_contacts(profile) -> list[str]:
     emails = {a.user.email for a in roles.select_related("user")} | {
         a.user.email for a in account_roles.select_related("user")}
     return sorted(emails)
+
+
+def gives_up_own_owner_role(*, actor, assignment: RoleAssignment, new_role: str | None = None) -> bool:
+    """Whether ``actor`` changing ``assignment`` to ``new_role`` (None: removing it) takes away their own
+    right to manage roles on its scope, with no account owner role left to fall back on."""
+    if assignment.user_id != getattr(actor, "pk", None) or new_role == assignment.role:
+        return False
+    if assignment.role not in (Role.OWNER, Role.ACCOUNT_OWNER):
+        return False
+    if getattr(actor, "is_superuser", False):
+        return False
+    if assignment.profile_id:
+        account_id = assignment.profile.account_id
+        return not RoleAssignment.objects.filter(user=actor, account_id=account_id, role=Role.ACCOUNT_OWNER).exists()
+    return True
+
+
+def pending_invitations(*, profile=None, account=None) -> list:
+    """Pending invitations of a profile or an account (expired ones too: they can be re-sent), one query."""
+    scope = {"profile": profile} if profile is not None else {"account": account}
+    return list(Invitation.objects.filter(status=Invitation.Status.PENDING, **scope).select_related("invited_by")
+                .order_by("created", "pk"))
+
+
+def account_get(*, account_id) -> BillingAccount | None:
+    try:
+        return BillingAccount.objects.get(pk=int(account_id))
+    except (BillingAccount.DoesNotExist, ValueError, TypeError):
+        return None
+
+
+def account_loader(kwargs: dict) -> BillingAccount | None:
+    """Loader for ``object_action_required``: pops ``account_id`` from the URL kwargs."""
+    return account_get(account_id=kwargs.pop("account_id"))
+
+
+def account_page(*, account: BillingAccount) -> dict:
+    """What the billing account page shows, in a fixed number of queries: its profiles with what higher apps
+    add to them (latest invoice, amount due), its roles and its pending invitations."""
+    profiles = list(BillingProfile.objects.filter(account=account).order_by("name", "pk"))
+    summaries = account_summaries_for(account, profiles)
+    rows = [{"profile": p, "cells": [{"template": s["summary"].profile_template,
+                                      "data": s["data"]["per_profile"].get(p.pk)} for s in summaries]}
+            for p in profiles]
+    assignments = list(RoleAssignment.objects.filter(account=account).select_related("user", "granted_by")
+                       .order_by("granted_at", "pk"))
+    return {"rows": rows, "summaries": summaries, "assignments": assignments,
+            "columns": [s["summary"].header for s in summaries]}
+
+
+def activity_page(*, profile=None, account=None, page=None):
+    """A page of 25 activity events of a profile, or of an account and all its profiles, newest first."""
+    events = ActivityEvent.objects.select_related("profile").order_by("-created", "-pk")
+    events = events.filter(profile=profile) if profile is not None else events.filter(account=account)
+    return Paginator(events, 25).get_page(page)

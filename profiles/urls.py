@@ -1,6 +1,6 @@
 from django.urls import path
 
-from profiles.views import payment_methods, permissions, profiles
+from profiles.views import accounts, activity, invitations, payment_methods, permissions, profiles
 
 app_name = "profiles"
 urlpatterns = [
@@ -14,12 +14,31 @@ urlpatterns = [
     path("profiles/<int:profile_id>/recipients/<int:recipient_id>/remove/", profiles.profile_recipient_remove,
          name="profile-recipient-remove"),
     path("profiles/<int:profile_id>/disable/", profiles.profile_disable, name="profile-disable"),
+    path("profiles/<int:profile_id>/enable/", profiles.profile_enable, name="profile-enable"),
     path("profiles/<int:profile_id>/permissions/", permissions.profile_permissions, name="profile-permissions"),
     path("profiles/<int:profile_id>/permissions/grant/", permissions.role_grant_view, name="role-grant"),
     path("profiles/<int:profile_id>/permissions/<int:assignment_id>/change/", permissions.role_change_view,
          name="role-change"),
     path("profiles/<int:profile_id>/permissions/<int:assignment_id>/remove/", permissions.role_remove_view,
          name="role-remove"),
+    path("profiles/<int:profile_id>/invitations/<int:invitation_id>/resend/", invitations.invitation_resend_view,
+         name="invitation-resend"),
+    path("profiles/<int:profile_id>/invitations/<int:invitation_id>/revoke/", invitations.invitation_revoke_view,
+         name="invitation-revoke"),
+    path("accounts/<int:account_id>/", accounts.account_overview, name="account-overview"),
+    path("accounts/<int:account_id>/activity/", activity.account_activity, name="account-activity"),
+    path("profiles/<int:profile_id>/activity/", activity.profile_activity, name="profile-activity"),
+    path("accounts/<int:account_id>/edit/", accounts.account_edit, name="account-edit"),
+    path("accounts/<int:account_id>/roles/grant/", accounts.account_role_grant, name="account-role-grant"),
+    path("accounts/<int:account_id>/roles/<int:assignment_id>/change/", accounts.account_role_change,
+         name="account-role-change"),
+    path("accounts/<int:account_id>/roles/<int:assignment_id>/remove/", accounts.account_role_remove,
+         name="account-role-remove"),
+    path("accounts/<int:account_id>/invitations/<int:invitation_id>/resend/", accounts.account_invitation_resend,
+         name="account-invitation-resend"),
+    path("accounts/<int:account_id>/invitations/<int:invitation_id>/revoke/", accounts.account_invitation_revoke,
+         name="account-invitation-revoke"),
+    path("invitations/<str:token>/", invitations.invitation_accept_view, name="invitation-accept"),
     path("profiles/<int:profile_id>/permissions.csv", permissions.role_assignments_csv, name="role-csv"),
     path(
         "profiles/<int:profile_id>/payment-methods/",

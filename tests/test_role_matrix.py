@@ -11,7 +11,8 @@ from conftest import grant
 from invoicing.models import Invoice
 from invoicing.services.payments import payment_key_issue
 from invoicing.tests.factories import InvoiceFactory
-from profiles.models import InvoiceRecipient, PaymentMethod, Role, RoleAssignment
+from profiles.models import Invitation, InvoiceRecipient, PaymentMethod, Role, RoleAssignment
+from profiles.services.invitations import role_grant_or_invite
 from profiles.tests.factories import BillingProfileFactory, CardFactory, UserFactory, WireTransferFactory
 from purchases.models import Product, Purchase, Subscription
 from purchases.services.purchases import purchase_key_issue, purchase_make
@@ -36,6 +37,8 @@ EXPECTED = {
     "disable": ROLES_ADMIN,
     "view_subscriptions": ALL,
     "purchase": PURCHASE, "change_subscription": PURCHASE, "cancel_subscription": PURCHASE,
+    "enable": ROLES_ADMIN,
+    "invite": ROLES_ADMIN, "resend_invitation": ROLES_ADMIN, "revoke_invitation": ROLES_ADMIN,
 }
 WHO = sorted(ALL) + ["nobody", "sibling_owner"]
 
@@ -50,6 +53,7 @@ def world(settings, tmp_path):
     target = UserFactory(email="target@example.com")
     victim = UserFactory(email="victim@example.com")
     victim_grant = grant(victim, Role.READER, profile)
+    invitation = role_grant_or_invite(actor=None, email="invited@example.com", role=Role.READER, profile=profile)
     wire = WireTransferFactory(profile=profile, is_default=True)
     card = CardFactory(profile=profile, is_default=False)
     invoice = InvoiceFactory(profile=profile)
@@ -60,7 +64,8 @@ def world(settings, tmp_path):
     subscription = purchase_make(actor=keeper, product=monthly, quantity="2", profile=profile,
                                  purchase_key=purchase_key_issue(user=keeper)).subscription
     return dict(profile=profile, sibling=sibling, target=target, victim_grant=victim_grant, wire=wire, card=card,
-                invoice=invoice, product=product, subscription=subscription)
+                invoice=invoice, product=product, subscription=subscription,
+                invitation=invitation)
 
 
 def acting_user(who, w):
@@ -82,7 +87,8 @@ def state(w):
             sorted(PaymentMethod.objects.filter(profile=p).values_list("pk", "is_default")),
             Invoice.objects.get(pk=w["invoice"].pk).status,
             sorted(RoleAssignment.objects.filter(profile=p).values_list("user__email", "role")),
-            Purchase.objects.count(), Subscription.objects.filter(profile=p).values_list("quantity", "status").get())
+            Purchase.objects.count(), Subscription.objects.filter(profile=p).values_list("quantity", "status").get(),
+            sorted(Invitation.objects.filter(profile=p).values_list("email", "status", "nonce")))
 
 
 def request_for(action, w, client, headers, user):
@@ -119,6 +125,10 @@ def request_for(action, w, client, headers, user):
         "change_subscription": (r("purchases:subscription-quantity", args=[pk, w["subscription"].pk]),
                                 {"quantity": "4"}),
         "cancel_subscription": (r("purchases:subscription-cancel", args=[pk, w["subscription"].pk]), {}),
+        "enable": (r("profiles:profile-enable", args=[pk]), {}),
+        "invite": (r("profiles:role-grant", args=[pk]), {"email": "new-colleague@example.com", "role": "reader"}),
+        "resend_invitation": (r("profiles:invitation-resend", args=[pk, w["invitation"].pk]), {}),
+        "revoke_invitation": (r("profiles:invitation-revoke", args=[pk, w["invitation"].pk]), {}),
     }
     url, data = posts[action]
     return client.post(url, data, **headers)
@@ -141,8 +151,8 @@ def test_role_matrix(client, world, who, action, htmx):
         assert state(world) == before
     else:
         assert response.status_code in (200, 302), response.status_code
-        if action.startswith(("view_", "download")) or action == "disable":
-            return  # disabling is refused by its own rule here (an unpaid invoice): covered elsewhere
+        if action.startswith(("view_", "download")) or action in ("disable", "enable"):
+            return  # disabling is refused by its own rule here (an unpaid invoice), and the profile is active
         assert state(world) != before, "an allowed action must have its effect"
 
 

@@ -38,3 +38,10 @@ class ProfileCreateForm(forms.ModelForm):
     def _post_clean(self):
         # Validation only: the service builds and saves the profile (currency comes from the account).
         pass
+
+
+class AccountDetailsForm(forms.ModelForm):
+    class Meta:
+        model = BillingAccount
+        fields = ["sold_to_address", "country", "tax_id", "payment_terms_days"]
+        widgets = {"sold_to_address": forms.Textarea(attrs={"rows": 4})}

@@ -70,7 +70,8 @@ def _require_currency(account: BillingAccount) -> None:
 
 def account_update(*, actor, account: BillingAccount, support: bool = False, **fields) -> BillingAccount:
     """Change the account's details (sold-to, tax, terms, country); a country without a currency is
-    refused, as the account's currency (that of its next profiles) comes from it."""
+    refused, as the account's currency (that of its next profiles) comes from it, and so is one with
+    another currency once the account has profiles (they and their invoices keep the account's)."""
     unknown = set(fields) - set(ACCOUNT_FIELDS)
     if unknown:
         raise ValueError(f"not editable here: {sorted(unknown)}")
@@ -78,10 +79,14 @@ def account_update(*, actor, account: BillingAccount, support: bool = False, **f
     with transaction.atomic():
         account = BillingAccount.objects.select_for_update().get(pk=account.pk)
         before = activity.snapshot(account, sorted(fields))
+        old_currency = account.currency
         for name, value in fields.items():
             setattr(account, name, value.strip() if isinstance(value, str) else value)
         account.full_clean()
         _require_currency(account)
+        if account.currency != old_currency and BillingProfile.objects.filter(account=account).exists():
+            raise ValidationError({"country": _("The account's profiles bill in %(currency)s: choose a country "
+                                                "that uses %(currency)s.") % {"currency": old_currency}})
         changes = activity.diff(before, activity.snapshot(account, sorted(fields)))
         if changes:
             account.save()
@@ -244,14 +249,21 @@ def profile_disable(*, actor, profile: BillingProfile, support: bool = False) ->
 
 
 def profile_enable(*, actor, profile: BillingProfile, support: bool = False) -> BillingProfile:
-    """Re-enable a disabled profile (its invoices run again from its next invoice day)."""
+    """Make a disabled profile active again (invoiced again from its next invoice day). It keeps its roles,
+    payment methods, invoices and credits, and does not take the account's default back (the account kept a
+    default when it was disabled)."""
     _check(actor, Action.DISABLE, profile, support, _("Only owners may re-enable a billing profile."))
     with transaction.atomic():
+        BillingAccount.objects.select_for_update().get(pk=profile.account_id)
         profile = BillingProfile.objects.select_for_update().get(pk=profile.pk)
         if profile.status == BillingProfile.Status.ACTIVE:
             return profile
         profile.status = BillingProfile.Status.ACTIVE
-        profile.save(update_fields=["status", "updated"])
+        # An account whose profiles were all disabled by support has no default: this one becomes it.
+        if not BillingProfile.objects.filter(account_id=profile.account_id, is_default=True).exists():
+            profile.is_default = True
+        profile.save(update_fields=["status", "is_default", "updated"])
         activity.record(actor=actor, verb="profile.enabled", target=profile,
                         changes={"status": ["disabled", "active"]})
     return profile
+

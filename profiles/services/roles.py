@@ -48,8 +48,13 @@ def role_grant(
     profile: BillingProfile | None = None,
     account: BillingAccount | None = None,
     support: bool = False,
+    granted_by=None,
 ) -> RoleAssignment:
-    """Grant ``role`` on a profile or an account to the existing user with ``user_email``."""
+    """Grant ``role`` on a profile or an account to the existing user with ``user_email``.
+
+    ``granted_by``: who the grant names when the system grants for someone (an accepted invitation names
+    the person who invited); by default the actor.
+    """
     if (profile is None) == (account is None):
         raise ValueError("Grant a role on exactly one of profile or account.")
     allowed = PROFILE_ROLES if profile is not None else ACCOUNT_ROLES
@@ -75,7 +80,7 @@ def role_grant(
             )
         assignment = RoleAssignment(
             user=user, profile=profile, account=account, role=role,
-            granted_by=actor if getattr(actor, "pk", None) else None,
+            granted_by=granted_by or (actor if getattr(actor, "pk", None) else None),
         )
         assignment.full_clean()
         try:

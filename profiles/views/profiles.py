@@ -144,3 +144,14 @@ def profile_disable(request, profile):
     return submit(request, url=_overview_url(profile),
                   service=lambda _data: profile_services.profile_disable(actor=request.user, profile=profile),
                   success=lambda _p: _("Billing profile %(name)s is disabled.") % {"name": profile.name})
+
+
+@object_action_required(Action.DISABLE, profile_loader)
+def profile_enable(request, profile):
+    if request.method != "POST":
+        return TemplateResponse(request, "profiles/profile_enable.html",
+                                profile_tab_context(request, profile, "overview"))
+    return submit(request, url=_overview_url(profile),
+                  service=lambda _data: profile_services.profile_enable(actor=request.user, profile=profile),
+                  success=lambda p: _("Billing profile %(name)s is active again.") % {"name": p.name})
+
