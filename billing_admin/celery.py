@@ -9,7 +9,7 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 # invoicing's tasks are a package whose __init__ imports nothing (see there): the worker imports each module.
 app.conf.imports = [*app.conf.imports, *(f"invoicing.tasks.{m}" for m in ("billing", "credits", "documents",
-                                                                           "payments"))]
+                                                                           "payments", "receipts"))]
 
 # Redis serves priority 0 first (kombu's steps 0, 3, 6, 9). Each invoice's later stages go ahead of
 # the next profile's generation, so an invoice is rendered and mailed soon after it is issued, not

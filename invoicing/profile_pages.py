@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy
 
 from invoicing import selectors
 from invoicing.models import Invoice
+from invoicing.views.overview import next_invoice_card, spend_card
 from profiles import registry
 
 
@@ -78,8 +79,6 @@ ACTIVITY_FIELDS = {
 
 
 def register() -> None:
-    from invoicing.views.overview import next_invoice_card, spend_card
-
     registry.register_overview_card(registry.Fragment("next-invoice", "invoicing/_next_invoice_card.html",
                                                       next_invoice_card))
     registry.register_overview_card(registry.Fragment("spend", "invoicing/_spend_card.html", spend_card))

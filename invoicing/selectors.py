@@ -10,7 +10,7 @@ from django.db.models.functions import Coalesce
 
 from billing_admin.core.dates import billing_today
 from billing_admin.core.money import ZERO
-from invoicing.models import Charge, CreditLot, CreditTransaction, Invoice, expiring_within
+from invoicing.models import Charge, CreditLot, CreditTransaction, Invoice, Payment, expiring_within
 from profiles.models import BillingProfile
 from profiles.selectors import profile_get
 
@@ -160,8 +160,6 @@ def invoice_credits_by_lot(*, invoice) -> list[dict]:
 
 def invoice_detail(*, invoice) -> dict:
     """Everything the invoice page shows, in a fixed number of queries."""
-    from invoicing.models import Payment
-
     payments = list(invoice.payments.select_related("recorded_by").order_by("created", "pk"))
     succeeded = [p for p in payments if p.status == Payment.Status.SUCCEEDED]
     return {

@@ -13,7 +13,11 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
+from billing_admin.core.dates import billing_today
 from billing_admin.core.money import ZERO, round_money
+from invoicing.models import Charge, Invoice
+from invoicing.periods import billing_period
+from invoicing.selectors import profile_has_credits, usable_lots
 
 
 @dataclass
@@ -103,11 +107,6 @@ def invoice_preview(*, profile, day: date) -> InvoiceDraft | None:
     (or the period's invoice is already issued). The same selection and computation as
     ``invoice_generate``; nothing is written or locked."""
     from django.db.models import Exists, OuterRef
-
-    from invoicing.models import Charge, Invoice
-    from invoicing.selectors import profile_has_credits, usable_lots
-    from invoicing.services.invoices import billing_period
-
     period_start, period_end = billing_period(day)
     issued = Invoice.objects.filter(profile=OuterRef("profile"), period_start=period_start,
                                     period_end=period_end).exclude(status=Invoice.Status.VOID)
@@ -125,8 +124,6 @@ def invoice_preview(*, profile, day: date) -> InvoiceDraft | None:
 def next_invoice_preview(*, profile, today: date | None = None) -> tuple[date, InvoiceDraft | None]:
     """The profile's next invoice day and what its invoice would be if the run were now (kept on the
     profile object, so the page's preview and chart compute it once per request)."""
-    from billing_admin.core.dates import billing_today
-
     day = next_invoice_day(profile, today or billing_today())
     cached = getattr(profile, "_next_invoice_preview", None)
     if cached is None or cached[0] != day:

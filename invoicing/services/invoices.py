@@ -11,7 +11,6 @@ import logging
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -20,11 +19,12 @@ from django.utils.translation import gettext as _
 
 from billing_admin.core import activity
 from billing_admin.core.dates import billing_today
-from billing_admin.core.money import ZERO
+from billing_admin.core.money import ZERO, round_money
 from billing_admin.core.permissions import SupportAction, require_support
 from billing_admin.core.text import REASON_MAX_LENGTH, clean_text
 from invoicing.hooks import run_before_invoice
 from invoicing.models import Charge, Invoice, InvoiceLine, InvoiceSequence, Payment
+from invoicing.periods import billing_period
 from invoicing.selectors import profiles_due, usable_lots
 from invoicing.services import pipeline
 from invoicing.services.credits import credit_lots_expire, credits_apply_to_invoice, credits_return_for_invoice
@@ -33,10 +33,6 @@ from invoicing.tasks.documents import render_invoice_pdf_task
 from profiles.models import BillingProfile, PaymentMethod
 
 log = logging.getLogger(__name__)
-
-
-def billing_period(day: date) -> tuple[date, date]:
-    return day - relativedelta(months=1), day - timedelta(days=1)
 
 
 def _next_number(account, year: int) -> tuple[int, str]:
@@ -168,8 +164,6 @@ class BillingSummary:
 
 def draft_line(profile, draft) -> str:
     """One line of ``run_billing --dry-run``: what the profile's invoice would say."""
-    from billing_admin.core.money import round_money
-
     cur = draft.currency
 
     def m(value):

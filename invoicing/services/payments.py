@@ -33,7 +33,7 @@ from billing_admin.core.money import format_money, round_money, to_decimal
 from billing_admin.core.permissions import Action, SupportAction, has_action, require_support
 from billing_admin.core.text import REFERENCE_MAX_LENGTH, clean_text
 from invoicing.models import Invoice, Payment
-from invoicing.services.receipts import receipt_on_commit
+from invoicing.tasks.receipts import receipt_on_commit
 from profiles.gateway import ChargeResult, get_gateway
 from profiles.models import PaymentMethod
 from profiles.selectors import billing_contacts

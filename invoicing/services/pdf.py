@@ -29,6 +29,7 @@ from billing_admin.core import activity
 from billing_admin.core.money import format_day, format_money, format_quantity, format_unit_price
 from billing_admin.core.permissions import SupportAction, require_support
 from invoicing.models import Invoice
+from invoicing.services.einvoice import FACTURX_FILENAME, invoice_einvoice_xml, xmp_extension
 
 ASSETS = (Path(settings.BASE_DIR) / "static" / "invoice").resolve()
 
@@ -174,8 +175,6 @@ def render_pdf_bytes(html: str, fetcher=None, *, einvoice_xml: bytes | None = No
                "pdf_variant": "pdf/a-3b"}
     if einvoice_xml is None:
         return document.write_pdf(**options)
-    from invoicing.services.einvoice import FACTURX_FILENAME, xmp_extension
-
     stamp = stamp or datetime(2000, 1, 1)
     document.metadata = _facturx_metadata(document.metadata, xmp_extension(title=""))
     attachment = Attachment(string=einvoice_xml, name=FACTURX_FILENAME, relationship="Alternative",
@@ -185,8 +184,6 @@ def render_pdf_bytes(html: str, fetcher=None, *, einvoice_xml: bytes | None = No
 
 def invoice_pdf_bytes(invoice: Invoice) -> bytes:
     """The invoice's PDF: a Factur-X hybrid unless the invoice is void."""
-    from invoicing.services.einvoice import invoice_einvoice_xml
-
     xml = None if invoice.status == Invoice.Status.VOID else invoice_einvoice_xml(invoice)
     return render_pdf_bytes(invoice_html(invoice), einvoice_xml=xml,
                             stamp=datetime.combine(invoice.issue_date, time(0, 0)))

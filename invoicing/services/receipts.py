@@ -13,17 +13,10 @@ from django.utils.translation import gettext as _
 from billing_admin.core import activity
 from billing_admin.core.money import format_moment, format_money
 from invoicing.models import Payment
-
-
-def invoice_url(invoice) -> str:
-    from invoicing.services.email import invoice_url
-
-    return invoice_url(invoice)
+from invoicing.services.email import invoice_recipients, invoice_url
 
 
 def receipt_recipients(payment: Payment, payer_email: str = "") -> list[str]:
-    from invoicing.services.email import invoice_recipients
-
     seen, result = set(), []
     for email in [payer_email, *invoice_recipients(payment.invoice)]:
         if email and email.lower() not in seen:
@@ -59,12 +52,3 @@ def payment_send_receipt(*, payment_id: int, payer_email: str = "") -> bool:
         activity.record(actor=None, verb="payment.receipt_sent", target=payment.invoice,
                         changes={"payment": payment.pk, "to": list(message.to)})
     return True
-
-
-def receipt_on_commit(payment: Payment, payer=None) -> None:
-    """Send the receipt once the payment is committed (from inside the paying transaction)."""
-    from invoicing.tasks.payments import send_receipt_task
-
-    payer_email = getattr(payer, "email", "") or ""
-    payment_id = payment.pk
-    transaction.on_commit(lambda: send_receipt_task.delay(payment_id, payer_email))

@@ -27,15 +27,3 @@ def invoice_autocharge_task(self, invoice_id: int) -> str | None:
 @shared_task(name="invoicing.mark_past_due", acks_late=True)
 def mark_past_due_task() -> int:
     return invoices_mark_past_due(today=billing_today())
-
-
-@shared_task(bind=True, name="invoicing.send_receipt", acks_late=True, max_retries=6)
-def send_receipt_task(self, payment_id: int, payer_email: str = "") -> bool:
-    import smtplib
-
-    from invoicing.services.receipts import payment_send_receipt
-
-    try:
-        return payment_send_receipt(payment_id=payment_id, payer_email=payer_email)
-    except (OSError, smtplib.SMTPException) as exc:
-        raise self.retry(exc=exc, countdown=30 * 2 ** self.request.retries) from exc

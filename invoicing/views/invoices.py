@@ -8,14 +8,15 @@ from django.http import FileResponse, Http404, HttpResponse
 from billing_admin.core.htmx import render_page_or_partial
 from billing_admin.core.permissions import Action
 from billing_admin.core.views import object_action_required
-from invoicing.selectors import invoice_loader, invoices_for
+from invoicing.models import Payment
+from invoicing.selectors import invoice_detail, invoice_loader, invoices_for, invoices_issued_in
+from invoicing.services.einvoice import NotAnEInvoice, invoice_einvoice_xml
+from invoicing.views.overview import next_invoice_card
 from profiles.selectors import profile_loader
 from profiles.tabs import profile_tab_context
 
 
 def render_tab(request, profile):
-    from invoicing.views.overview import next_invoice_card
-
     context = {**profile_tab_context(request, profile, "invoices"), "invoices": list(invoices_for(profile=profile)),
                "next_invoice": next_invoice_card(profile)}
     return render_page_or_partial(request, "invoicing/profile_invoices.html", context)
@@ -37,8 +38,6 @@ def invoice_pdf(request, invoice):
 @object_action_required(Action.VIEW, invoice_loader)
 def invoice_xml(request, invoice):
     """The invoice's e-invoice alone: the Factur-X (EN 16931) CII XML embedded in its PDF. None for a void one."""
-    from invoicing.services.einvoice import NotAnEInvoice, invoice_einvoice_xml
-
     try:
         xml = invoice_einvoice_xml(invoice)
     except NotAnEInvoice:
@@ -51,8 +50,6 @@ def invoice_xml(request, invoice):
 @object_action_required(Action.VIEW, invoice_loader)
 def invoice_page(request, invoice):
     """The invoice as a page: header, lines, credits per lot, tax, totals, payments, e-mail delivery."""
-    from invoicing.selectors import invoice_detail
-
     context = profile_tab_context(request, invoice.profile, "invoices")
     context.update({"invoice": invoice, **invoice_detail(invoice=invoice)})
     return render_page_or_partial(request, "invoicing/invoice_detail.html", context)
@@ -61,8 +58,6 @@ def invoice_page(request, invoice):
 @object_action_required(Action.VIEW, invoice_loader)
 def payment_receipt(request, invoice, payment_id: int):
     """The receipt of one successful payment of the invoice."""
-    from invoicing.models import Payment
-
     payment = invoice.payments.filter(pk=payment_id, status=Payment.Status.SUCCEEDED).first()
     if payment is None:
         raise Http404
@@ -118,9 +113,6 @@ def invoices_zip(request, profile):
     from django.http import StreamingHttpResponse
     from django.shortcuts import redirect
     from django.utils.translation import gettext as _
-
-    from invoicing.selectors import invoices_issued_in
-
     try:
         year, month = (int(part) for part in request.GET.get("month", "").split("-"))
         first = date(year, month, 1)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from billing_admin.core.money import ZERO
+from billing_admin.core.dates import billing_today
+from billing_admin.core.money import ZERO, format_money, round_money
+from invoicing.selectors import spend_by_month
+from invoicing.services.drafts import next_invoice_preview
 
 
 def next_invoice_card(profile) -> dict | None:
-    from invoicing.services.drafts import next_invoice_preview
-
     if profile.status != profile.Status.ACTIVE:
         return None
     day, draft = next_invoice_preview(profile=profile)
@@ -23,9 +24,6 @@ def spend_chart(*, months: list, estimate, currency: str) -> dict:
     """Geometry of the spend chart (SVG drawn by the template, no inline style: CSP), and its rows."""
     from babel.dates import format_date
     from django.utils import translation
-
-    from billing_admin.core.money import format_money, round_money
-
     lang = translation.get_language() or "en"
     rows = [{"label": format_date(start, "MMM yy", locale=lang.replace("-", "_")),
              "long_label": format_date(start, "MMMM y", locale=lang.replace("-", "_")),
@@ -51,10 +49,6 @@ def spend_chart(*, months: list, estimate, currency: str) -> dict:
 
 
 def spend_card(profile) -> dict | None:
-    from billing_admin.core.dates import billing_today
-    from invoicing.selectors import spend_by_month
-    from invoicing.services.drafts import next_invoice_preview
-
     today = billing_today()
     months = spend_by_month(profile=profile, today=today)
     day, draft = next_invoice_preview(profile=profile, today=today)
