@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from django.core.paginator import Paginator
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Window
 
 from billing_admin.core.models import ActivityEvent
 from billing_admin.core.permissions import Action
@@ -47,6 +47,29 @@ def role_assignments_for_profile(*, profile) -> tuple[list[RoleAssignment], list
     return direct, inherited
 
 
+def _page_of_ids(ordered: QuerySet, number, *, per_page: int):
+    """A page of the ids of ``ordered`` and their total in one query (``COUNT(*) OVER ()``): one scan of
+    the matching rows where a paginator's count and its page would scan them twice. Like
+    ``Paginator.get_page``, a page number that is not a number gives the first page and one past the end
+    the last (a second query, only then)."""
+    try:
+        number = max(int(number), 1)
+    except (TypeError, ValueError):
+        number = 1
+    counted = ordered.annotate(total_rows=Window(Count("pk"))).values_list("pk", "total_rows")
+
+    def fetch(n: int) -> list[tuple[int, int]]:
+        return list(counted[(n - 1) * per_page:n * per_page])
+
+    rows = fetch(number)
+    if not rows and number > 1:
+        number = max(1, -(-ordered.count() // per_page))
+        rows = fetch(number)
+    paginator = Paginator(ordered.values_list("pk", flat=True), per_page)
+    paginator.count = rows[0][1] if rows else 0
+    return Page([pk for pk, _total in rows], number, paginator)
+
+
 def profile_list_page(user, *, query: str = "", account_id: str = "", page=None) -> dict:
     """The profile list: the visible profiles matching the search, a page of 25 with their default payment
     method and the columns higher apps registered, and the accounts to filter by.
@@ -62,8 +85,7 @@ def profile_list_page(user, *, query: str = "", account_id: str = "", page=None)
     if account_id.isdigit():
         profiles = profiles.filter(account_id=int(account_id))
     ordering = ("account__name", "name", "pk")
-    paginator = Paginator(profiles.order_by(*ordering).values_list("pk", flat=True), 25)
-    current = paginator.get_page(page)
+    current = _page_of_ids(profiles.order_by(*ordering), page, per_page=25)
     default_method = PaymentMethod.objects.filter(profile=OuterRef("pk"), is_default=True)
     rows = BillingProfile.objects.filter(pk__in=list(current.object_list)).select_related("account").annotate(
         pm_kind=Subquery(default_method.values("kind")[:1]),
