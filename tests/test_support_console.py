@@ -208,6 +208,9 @@ def valid_add(model, world) -> dict:
             "credit_eligible": "on"},
         CreditLot: {"profile": str(world["unpaid"].pk), "source": "promotional", "original_amount": "25",
                     "start_date": "2026-01-01", "expiration_date": "2099-01-01", "reference": "W"},
+        apps.get_model("purchases", "Product"): {"sku": "WALK-1", "name": "Walker product", "unit_name": "licence",
+                                                 "unit": "whole", "billing": "one_time", "max_quantity": "100",
+                                                 "is_active": "on"},
         apps.get_model("core", "User"): {"email": "new-user@walker.example", "password1": "Sup3r-secret-pass",
                                          "password2": "Sup3r-secret-pass"},
     }.get(model, {})
