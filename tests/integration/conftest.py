@@ -99,6 +99,7 @@ def smtp_sink():
 class Worker:
     def __init__(self, env: dict, log: Path):
         self.env, self.log, self.proc = env, log, None
+        self._log_start = log.stat().st_size if log.exists() else 0
 
     def start(self):
         self.proc = subprocess.Popen(
@@ -107,7 +108,8 @@ class Worker:
              "-Q", self.env["CELERY_QUEUE"], "-n", f"it-{uuid.uuid4().hex[:6]}@%h"],
             cwd=ROOT, env=self.env, stdout=self.log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True,
         )
-        wait_for(lambda: b"ready" in self.log.read_bytes(), timeout=60, what="the celery worker to be ready")
+        wait_for(lambda: b"ready" in self.log.read_bytes()[self._log_start:], timeout=60,
+                 what="the celery worker to be ready")
 
     def kill(self):
         """SIGKILL the worker and its pool processes at once: no warm shutdown, no acks."""
@@ -124,9 +126,24 @@ class Worker:
                 self.kill()
 
 
+def use_broker(url: str) -> None:
+    """Point this process's task producer at ``url`` (a fresh connection pool)."""
+    from billing_admin.celery import app
+
+    if app._pool is not None:
+        app._pool.force_close_all()
+    app.conf.broker_url = url
+    app._pool = None
+    app.amqp._producer_pool = None
+
+
 @pytest.fixture
 def celery_worker(pg_url, redis_broker, smtp_sink, settings, tmp_path):
-    """Factory: ``celery_worker()`` starts a real worker process on its own Redis queue."""
+    """Factory: ``celery_worker(**env)`` starts a real worker process on its own Redis queue.
+
+    Keyword arguments override the worker's environment (e.g. ``CELERY_BROKER_URL``, ``PGAPPNAME``);
+    ``celery_worker.queue`` is the queue's name.
+    """
     from billing_admin.celery import app
 
     queue = f"it-{uuid.uuid4().hex[:10]}"
@@ -138,23 +155,129 @@ def celery_worker(pg_url, redis_broker, smtp_sink, settings, tmp_path):
         "INVOICE_EMAIL_RETRY_SECONDS": "1", "CELERY_VISIBILITY_TIMEOUT": "5", "EMAIL_TIMEOUT": "3",
     }
     old = (app.conf.broker_url, app.conf.task_default_queue, app.conf.task_always_eager)
-    app.conf.broker_url, app.conf.task_default_queue, app.conf.task_always_eager = redis_broker, queue, False
+    use_broker(redis_broker)
+    app.conf.task_default_queue, app.conf.task_always_eager = queue, False
     workers = []
 
-    def start() -> Worker:
-        worker = Worker(env, tmp_path / "worker.log")
+    def start(**extra_env) -> Worker:
+        worker = Worker({**env, **extra_env}, tmp_path / "worker.log")
         worker.start()
         workers.append(worker)
         return worker
 
     start.log = tmp_path / "worker.log"
+    start.queue = queue
     yield start
     for worker in workers:
         worker.stop()
-    app.conf.broker_url, app.conf.task_default_queue, app.conf.task_always_eager = old
+    use_broker(old[0])
+    app.conf.task_default_queue, app.conf.task_always_eager = old[1], old[2]
     try:
         import redis
 
-        redis.Redis.from_url(redis_broker).delete(queue)
+        client = redis.Redis.from_url(redis_broker)
+        for key in client.scan_iter(match=f"{queue}*"):  # the queue and its priority lists
+            client.delete(key)
     except Exception:  # noqa: BLE001, S110
         pass
+
+
+# --- The fault suite ---------------------------------------------------------------------------
+# Each fault test records one line (what was injected; invoices expected / issued / e-mailed /
+# duplicated). They are printed at the end of the run, whatever ``-s`` says, and kept in
+# var/fault-summary.txt so the README's reliability figures can be quoted from a real run.
+FAULT_LINES: list[str] = []
+
+
+@pytest.fixture
+def fault_summary():
+    started = time.monotonic()
+
+    def record(fault: str, *, injected: str, expected: int, issued: int, emailed: int, duplicated: int,
+               extra: str = "") -> str:
+        line = (f"{fault}: {injected}; invoices expected {expected} / issued {issued} / e-mailed {emailed} / "
+                f"duplicated {duplicated}{'; ' + extra if extra else ''} ({time.monotonic() - started:.1f} s)")
+        FAULT_LINES.append(line)
+        return line
+
+    return record
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not FAULT_LINES:
+        return
+    terminalreporter.section("fault suite")
+    for line in FAULT_LINES:
+        terminalreporter.write_line(line)
+    path = ROOT / "var" / "fault-summary.txt"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text("\n".join(FAULT_LINES) + "\n")
+
+
+def mail_counts(sink: SMTPSink, invoices) -> dict[str, int]:
+    """How many e-mails the sink holds for each invoice number."""
+    subjects = [str(m["Subject"]) for m in sink.messages]
+    return {inv.number: sum(inv.number in s for s in subjects) for inv in invoices}
+
+
+def queue_drained(broker: str, queue: str) -> bool:
+    """Nothing waiting in the queue (any priority) and nothing delivered but unacknowledged: the
+    workers are idle, and no redelivery of a task can still send a second e-mail."""
+    import json
+
+    import redis
+
+    client = redis.Redis.from_url(broker)
+    if any(client.llen(key) for key in client.scan_iter(match=f"{queue}*")):
+        return False
+    for raw in client.hvals("unacked"):
+        try:
+            if json.loads(raw)[2] == queue:
+                return False
+        except (ValueError, IndexError):
+            continue
+    return True
+
+
+class RedisServer:
+    """A private ``redis-server`` on a free loopback port that a test may kill and start again."""
+
+    BINARY = "/usr/bin/redis-server"
+
+    def __init__(self, port: int, workdir: Path):
+        self.port, self.workdir, self.proc = port, workdir, None
+        self.url = f"redis://127.0.0.1:{port}/0"
+
+    def start(self):
+        self.proc = subprocess.Popen(
+            [self.BINARY, "--bind", "127.0.0.1", "--port", str(self.port), "--save", "", "--appendonly", "no",
+             "--dir", str(self.workdir), "--protected-mode", "yes"],
+            cwd=self.workdir, stdout=(self.workdir / "redis.log").open("ab"), stderr=subprocess.STDOUT,
+            start_new_session=True)
+        import redis
+
+        def up():
+            try:
+                return redis.Redis.from_url(self.url, socket_connect_timeout=1).ping()
+            except redis.RedisError:
+                return False
+
+        wait_for(up, timeout=20, what=f"redis-server on port {self.port}")
+
+    def kill(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+
+
+@pytest.fixture
+def private_redis(tmp_path):
+    """Never the shared Redis: a server of this test's own, stopped at the end."""
+    if not Path(RedisServer.BINARY).exists():
+        _fail_or_skip(f"the Redis fault test needs {RedisServer.BINARY}")
+    workdir = tmp_path / "redis"
+    workdir.mkdir()
+    server = RedisServer(free_port(), workdir)
+    server.start()
+    yield server
+    server.kill()
