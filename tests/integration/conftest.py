@@ -127,11 +127,9 @@ class Worker:
 
 
 def use_broker(url: str) -> None:
-    """Point this process's task producer at ``url`` (a fresh connection pool)."""
+    """Point this process's task producer at ``url`` (kombu keeps one connection pool per broker URL)."""
     from billing_admin.celery import app
 
-    if app._pool is not None:
-        app._pool.force_close_all()
     app.conf.broker_url = url
     app._pool = None
     app.amqp._producer_pool = None
@@ -200,6 +198,12 @@ def fault_summary():
         FAULT_LINES.append(line)
         return line
 
+    def free_line(fault: str, text: str) -> str:
+        line = f"{fault}: {text} ({time.monotonic() - started:.1f} s)"
+        FAULT_LINES.append(line)
+        return line
+
+    record.line = free_line
     return record
 
 

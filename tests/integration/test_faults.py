@@ -8,7 +8,9 @@ rendered and e-mailed exactly once with gapless numbers. Each records a summary 
 
 from __future__ import annotations
 
+import threading
 import time
+import uuid
 from datetime import date
 
 import pytest
@@ -17,7 +19,7 @@ from invoicing.models import Invoice
 from invoicing.services.charges import purchase_record
 from invoicing.tasks.billing import daily_billing_task
 from profiles.tests.factories import BillingAccountFactory, BillingProfileFactory
-from tests.integration.conftest import mail_counts, queue_drained, wait_for
+from tests.integration.conftest import mail_counts, queue_drained, use_broker, wait_for
 
 pytestmark = pytest.mark.integration
 DAY = "2026-11-01"
@@ -80,7 +82,9 @@ def test_worker_killed_mid_run_and_a_new_one_finishes_every_invoice_exactly_once
     smtp_sink.start()
     worker = celery_worker()
     daily_billing_task.delay(DAY)
-    wait_for(lambda: len(smtp_sink.messages) >= 8, timeout=120, interval=0.02, what="the first e-mails")
+    # Killed at a moment that depends on the run, not on an e-mail just accepted: 10 issued, some mailed.
+    wait_for(lambda: Invoice.objects.filter(profile__in=profiles).count() >= 10 and len(smtp_sink.messages) >= 3,
+             timeout=120, interval=0.02, what="the run to be under way")
     worker.kill()  # SIGKILL to the worker and its pool: tasks in hand are neither finished nor acknowledged
     killed_at = time.monotonic()
     at_kill = (Invoice.objects.filter(profile__in=profiles).count(), len(smtp_sink.messages))
@@ -97,4 +101,147 @@ def test_worker_killed_mid_run_and_a_new_one_finishes_every_invoice_exactly_once
             "worker killed", injected=f"SIGKILL of the worker and its pool after {at_kill[0]} issued / {at_kill[1]} "
             f"e-mailed, new worker started", expected=n, issued=result["issued"], emailed=result["emailed"],
             duplicated=result["duplicated"], extra=f"numbers 1..{max(result['sequences'], default=0)}")
+    assert_exactly_once(result, n)
+
+
+# --- SMTP outage -------------------------------------------------------------------------------
+
+def test_smtp_down_for_part_of_a_run_every_email_arrives_once_and_the_invoices_say_what_happened(
+        celery_worker, smtp_sink, redis_broker, fault_summary):
+    n = 8
+    profiles = make_profiles(n)
+    smtp_sink.start()
+    celery_worker()  # INVOICE_EMAIL_RETRY_SECONDS=1: retries after 1, 2, 4, 8 ... seconds
+    daily_billing_task.delay(DAY)
+    wait_for(lambda: len(smtp_sink.messages) >= 2, timeout=60, interval=0.05, what="the first e-mails")
+    smtp_sink.stop()  # the server goes away mid-run: connections are refused
+    before = len(smtp_sink.messages)
+    failing = Invoice.objects.filter(profile__in=profiles, email_status="pending", email_attempts__gte=1)
+    wait_for(lambda: failing.count() >= 2, timeout=60, interval=0.1, what="e-mails failing while SMTP is down")
+    during = list(failing.values_list("email_status", "email_attempts", "email_last_error"))
+    smtp_sink.start()  # back on the same port
+    try:
+        settle(celery_worker, redis_broker, n, profiles, timeout=90)
+    finally:
+        result = outcome(smtp_sink, profiles)
+        retried = [inv for inv in result["invoices"] if inv.email_attempts > 1]
+        fault_summary(
+            "SMTP outage", injected=f"SMTP server stopped after {before} e-mails until {len(during)} invoices had "
+            f"failed attempts, then started again", expected=n, issued=result["issued"],
+            emailed=result["emailed"], duplicated=result["duplicated"],
+            extra=f"{len(retried)} sent after retries (up to {max((i.email_attempts for i in retried), default=0)} "
+            f"attempts)")
+    # While it was down: still pending, with the attempt counted and the reason kept.
+    assert all(status == "pending" and attempts >= 1 and "refused" in error.lower()
+               for status, attempts, error in during), during
+    assert_exactly_once(result, n)
+    # Afterwards: sent, and the invoice still says how many attempts it took and what went wrong.
+    assert len(retried) >= 2
+    assert all(inv.email_status == "sent" and "refused" in inv.email_last_error.lower() for inv in retried)
+
+
+# --- Redis restarted mid-run -------------------------------------------------------------------
+
+def test_redis_restarted_mid_run_loses_no_invoice_and_doubles_none(
+        celery_worker, smtp_sink, private_redis, fault_summary):
+    n = 10
+    profiles = make_profiles(n)
+    smtp_sink.start()
+    use_broker(private_redis.url)  # this process's producer and the worker: the private server only
+    celery_worker(CELERY_BROKER_URL=private_redis.url)
+    daily_billing_task.delay(DAY)
+    wait_for(lambda: Invoice.objects.filter(profile__in=profiles).count() >= 3 and smtp_sink.messages,
+             timeout=60, interval=0.02, what="the run to be under way")
+    private_redis.kill()  # without persistence: every queued and unacknowledged task is gone
+    at_kill = (Invoice.objects.filter(profile__in=profiles).count(), len(smtp_sink.messages))
+    time.sleep(1)
+    private_redis.start()
+    # The worker reconnects by itself. The day's next billing sweep (the beat repeats it hourly after the
+    # billing hour) finds what the lost tasks left undone; every step is idempotent.
+    daily_billing_task.delay(DAY)
+    try:
+        settle(celery_worker, private_redis.url, n, profiles, timeout=90)
+    finally:
+        result = outcome(smtp_sink, profiles)
+        fault_summary(
+            "Redis restart", injected=f"redis-server SIGKILLed after {at_kill[0]} issued / {at_kill[1]} e-mailed, "
+            f"restarted empty, next sweep sent", expected=n, issued=result["issued"], emailed=result["emailed"],
+            duplicated=result["duplicated"])
+    assert at_kill[1] < n, "the run finished before Redis could be killed"
+    assert_exactly_once(result, n)
+
+
+# --- PostgreSQL connections terminated mid-run -------------------------------------------------
+
+class BackendTerminator(threading.Thread):
+    """Terminates the worker's PostgreSQL backends (by application name, on the test database only)."""
+
+    def __init__(self, pg_url: str, application_name: str, interval: float):
+        super().__init__(daemon=True)
+        self.pg_url, self.application_name, self.interval = pg_url, application_name, interval
+        self.terminated = 0
+        self.stopping = threading.Event()
+
+    def run(self):
+        import psycopg
+
+        with psycopg.connect(self.pg_url, autocommit=True) as conn:
+            while not self.stopping.wait(self.interval):
+                rows = conn.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND application_name = %s AND pid <> pg_backend_pid()",
+                    [self.application_name]).fetchall()
+                self.terminated += sum(1 for (ok,) in rows if ok)
+
+    def stop(self):
+        self.stopping.set()
+        self.join(timeout=10)
+
+
+def test_postgres_connections_terminated_mid_run_lose_no_invoice_and_double_no_email(
+        celery_worker, smtp_sink, redis_broker, pg_url, fault_summary):
+    n = 10
+    profiles = make_profiles(n)
+    smtp_sink.start()
+    name = f"faults-worker-{uuid.uuid4().hex[:8]}"
+    celery_worker(PGAPPNAME=name)  # libpq names the worker's connections
+    terminator = BackendTerminator(pg_url, name, interval=0.25)
+    daily_billing_task.delay(DAY)
+    terminator.start()
+    # Terminate for a while (until 12 backends are gone, half the run is mailed, or 15 s), then let it finish.
+    deadline = time.monotonic() + 15
+    while terminator.terminated < 12 and len(smtp_sink.messages) < n // 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    terminator.stop()
+    try:
+        settle(celery_worker, redis_broker, n, profiles, timeout=90)
+    finally:
+        result = outcome(smtp_sink, profiles)
+        fault_summary(
+            "PostgreSQL terminated", injected=f"{terminator.terminated} worker backends terminated "
+            "(pg_terminate_backend every 0.25 s)", expected=n, issued=result["issued"], emailed=result["emailed"],
+            duplicated=result["duplicated"])
+    assert terminator.terminated >= 3, "too few backends terminated to test anything"
+    assert_exactly_once(result, n)
+
+
+# --- Two schedulers ----------------------------------------------------------------------------
+
+def test_two_schedulers_on_the_same_day_make_one_set_of_invoices(celery_worker, smtp_sink, redis_broker,
+                                                                   fault_summary):
+    n = 10
+    profiles = make_profiles(n)
+    smtp_sink.start()
+    celery_worker()
+    celery_worker()  # two worker processes, four pool processes: the two runs really overlap
+    # What two beat processes do at the billing hour: each sends the day's billing task.
+    daily_billing_task.delay(DAY)
+    daily_billing_task.delay(DAY)
+    try:
+        settle(celery_worker, redis_broker, n, profiles, timeout=90)
+    finally:
+        result = outcome(smtp_sink, profiles)
+        fault_summary("two schedulers", injected="two daily billing tasks for the same day on two workers at once",
+                      expected=n, issued=result["issued"], emailed=result["emailed"],
+                      duplicated=result["duplicated"])
     assert_exactly_once(result, n)
