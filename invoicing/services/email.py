@@ -1,18 +1,22 @@
 """E-mailing an invoice with its PDF attached, to the contact and every extra recipient.
 
 Delivery is claimed under the invoice's row lock, which is held while SMTP accepts the
-message: two workers or a retried task never both send. Exactly-once cannot be had across
-SMTP; only a crash between the server's acceptance and our commit could send twice, which we
-prefer over an invoice that silently never arrives.
+message: two workers or a retried task never both send. The "sent" state is written before the
+message goes out and committed right after the server accepted it (the SMTP session is closed
+only after the commit), and a commit lost with its database connection is recorded again on a
+new one. Exactly-once cannot be had across SMTP: only a process killed between the server's
+acceptance and that commit (one round trip) sends twice, which we prefer over an invoice that
+silently never arrives.
 """
 
 from __future__ import annotations
 
+import contextlib
 import smtplib
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import DatabaseError, connection, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -77,6 +81,8 @@ def invoice_send_email(*, invoice_id: int, resend: bool = False, actor=None) -> 
     """
     if actor is not None:
         require_support(actor, SupportAction.RESEND)
+    smtp = get_connection(fail_silently=False)
+    message = None
     try:
         with transaction.atomic():
             invoice = (Invoice.objects.select_for_update(of=("self",)).select_related("profile__account")
@@ -88,20 +94,42 @@ def invoice_send_email(*, invoice_id: int, resend: bool = False, actor=None) -> 
                 return False
             if not invoice.pdf:
                 return False  # the render task sends it once the PDF exists
-            message = build_invoice_email(invoice)
-            message.send(fail_silently=False)
-            invoice.email_status = Invoice.EmailStatus.SENT
-            invoice.email_attempts += 1
-            invoice.email_sent_at = timezone.now()
-            invoice.email_recipients = list(message.to)
-            invoice.email_last_error = ""
-            invoice.save(update_fields=["email_status", "email_attempts", "email_sent_at", "email_recipients",
-                                        "email_last_error", "updated"])
-            activity.record(actor=actor, verb="invoice.emailed", target=invoice, changes={"to": list(message.to)})
+            pending = build_invoice_email(invoice)
+            _record_sent(invoice, pending, actor)  # committed only if the server accepts the message
+            smtp.open()  # opened here, closed after the commit: the QUIT round trip is not in the window
+            pending.connection = smtp
+            pending.send(fail_silently=False)
+            message = pending
     except (OSError, smtplib.SMTPException) as exc:
+        smtp.close()
         _record_failure(invoice_id, f"{type(exc).__name__}: {exc}"[:500])
         raise
+    except DatabaseError:
+        smtp.close()
+        if message is None:
+            raise  # nothing went out; the task retries
+        # The server accepted the message but the commit was lost with its connection (a terminated
+        # backend, a database restart): record the delivery on a new connection, never send it twice.
+        connection.close_if_unusable_or_obsolete()
+        with transaction.atomic():
+            invoice = (Invoice.objects.select_for_update(of=("self",)).select_related("profile__account")
+                       .get(pk=invoice_id))
+            if resend or invoice.email_status == Invoice.EmailStatus.PENDING:
+                _record_sent(invoice, message, actor)
+        return True
+    with contextlib.suppress(OSError, smtplib.SMTPException):
+        smtp.close()  # the message is accepted and recorded; a failed QUIT changes nothing
     return True
+
+
+def _record_sent(invoice: Invoice, message: EmailMultiAlternatives, actor) -> None:
+    invoice.email_status = Invoice.EmailStatus.SENT
+    invoice.email_attempts += 1
+    invoice.email_sent_at = timezone.now()
+    invoice.email_recipients = list(message.to)
+    # email_last_error stays: with the attempts it tells support what a delivery went through.
+    invoice.save(update_fields=["email_status", "email_attempts", "email_sent_at", "email_recipients", "updated"])
+    activity.record(actor=actor, verb="invoice.emailed", target=invoice, changes={"to": list(message.to)})
 
 
 def _record_failure(invoice_id: int, error: str) -> None:

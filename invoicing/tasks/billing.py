@@ -12,10 +12,11 @@ from invoicing.models import Invoice
 from invoicing.selectors import profiles_due
 from invoicing.services import pipeline
 from invoicing.services.invoices import billing_period, invoice_generate
-from invoicing.tasks.documents import QUEUE, RENDER_HERE, email_invoice_task, render_invoice_pdf_task
+from invoicing.tasks.documents import QUEUE, RENDER_HERE, TRANSIENT_ERRORS, email_invoice_task, render_invoice_pdf_task
 
 
-@shared_task(name="invoicing.daily_billing", acks_late=True)
+@shared_task(name="invoicing.daily_billing", acks_late=True, autoretry_for=TRANSIENT_ERRORS, retry_backoff=True,
+             max_retries=5)
 def daily_billing_task(day: str | None = None) -> int:
     """Enqueue one invoice task per active profile whose invoice day is today; finish unfinished work."""
     billing_day = date.fromisoformat(day) if day else billing_today()
@@ -32,7 +33,7 @@ def daily_billing_task(day: str | None = None) -> int:
     return count
 
 
-@shared_task(name="invoicing.generate_invoice", acks_late=True, autoretry_for=(OSError,), retry_backoff=True,
+@shared_task(name="invoicing.generate_invoice", acks_late=True, autoretry_for=TRANSIENT_ERRORS, retry_backoff=True,
              max_retries=5)
 def generate_invoice_task(profile_id: int, day: str) -> int | None:
     billing_day = date.fromisoformat(day)

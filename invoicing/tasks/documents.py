@@ -7,14 +7,20 @@ import smtplib
 
 from celery import shared_task
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
 
 from invoicing.services import pipeline
 from invoicing.services.email import invoice_email_failed, invoice_send_email
 from invoicing.services.pdf import invoice_render_pdf
 from invoicing.tasks.payments import invoice_autocharge_task
 
+# A lost database connection (a restart, a failover, a terminated backend) or a network error is
+# transient: the task runs again on a new connection; every step is idempotent.
+TRANSIENT_ERRORS = (OSError, OperationalError, InterfaceError)
 
-@shared_task(name="invoicing.render_invoice_pdf", acks_late=True)
+
+@shared_task(name="invoicing.render_invoice_pdf", acks_late=True, autoretry_for=TRANSIENT_ERRORS, retry_backoff=True,
+             max_retries=5)
 def render_invoice_pdf_task(invoice_id: int, force: bool = False) -> None:
     pipeline.after_pdf(invoice_render_pdf(invoice_id=invoice_id, force=force), QUEUE)
 
@@ -23,7 +29,7 @@ def render_invoice_pdf_task(invoice_id: int, force: bool = False) -> None:
 def email_invoice_task(self, invoice_id: int) -> bool:
     try:
         return invoice_send_email(invoice_id=invoice_id)
-    except (OSError, smtplib.SMTPException) as exc:
+    except (*TRANSIENT_ERRORS, smtplib.SMTPException) as exc:
         if self.request.retries >= self.max_retries:
             invoice_email_failed(invoice_id=invoice_id, error=f"{type(exc).__name__}: {exc}")
             return False
@@ -42,7 +48,7 @@ class Queue:
         message, a delivery and an acknowledgement more. Only a failed send goes to the retrying task."""
         try:
             invoice_send_email(invoice_id=invoice_id)
-        except (OSError, smtplib.SMTPException):
+        except (*TRANSIENT_ERRORS, smtplib.SMTPException):
             # This was the first attempt: the task goes on as its first retry, with the same backoff.
             email_invoice_task.apply_async((invoice_id,), countdown=settings.INVOICE_EMAIL_RETRY_SECONDS, retries=1)
 

@@ -131,6 +131,7 @@ def use_broker(url: str) -> None:
     from billing_admin.celery import app
 
     app.conf.broker_url = url
+    app.conf.broker_write_url = url  # broker_url itself gives way to a CELERY_BROKER_URL in the environment
     app._pool = None
     app.amqp._producer_pool = None
 
