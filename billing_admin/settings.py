@@ -216,10 +216,16 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_TASK_ROUTES = ("billing_admin.celery.route_task",)  # the invoice run's priorities
+_BILLING_HOUR = env.int("BILLING_HOUR_UTC", default=2)
+if not 0 <= _BILLING_HOUR <= 23:
+    _fail(f"BILLING_HOUR_UTC must be an hour from 0 to 23, not {_BILLING_HOUR}")
 CELERY_BEAT_SCHEDULE = {
+    # At the billing hour and again every hour until midnight: a run cut short (a Redis restart loses
+    # the queued tasks) is finished by the next sweep the same day. Every step is idempotent, and a
+    # sweep only enqueues the profiles still without their invoice.
     "daily-billing": {
         "task": "invoicing.daily_billing",
-        "schedule": crontab(hour=env.int("BILLING_HOUR_UTC", default=2), minute=0),
+        "schedule": crontab(hour=f"{_BILLING_HOUR}-23", minute=0),
     },
     "expire-credit-lots": {
         "task": "invoicing.expire_credit_lots",

@@ -6,6 +6,7 @@ from datetime import date
 
 from celery import shared_task
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 
 from billing_admin.core.dates import billing_today
 from invoicing.models import Invoice
@@ -20,8 +21,12 @@ from invoicing.tasks.documents import QUEUE, RENDER_HERE, TRANSIENT_ERRORS, emai
 def daily_billing_task(day: str | None = None) -> int:
     """Enqueue one invoice task per active profile whose invoice day is today; finish unfinished work."""
     billing_day = date.fromisoformat(day) if day else billing_today()
+    start, end = billing_period(billing_day)
+    invoiced = Invoice.objects.filter(profile=OuterRef("pk"), period_start=start, period_end=end).exclude(
+        status=Invoice.Status.VOID)
     count = 0
-    for profile_id in profiles_due(billing_day).values_list("pk", flat=True):
+    # The beat sweeps again hourly after the billing hour: only the profiles still without their invoice.
+    for profile_id in profiles_due(billing_day).exclude(Exists(invoiced)).values_list("pk", flat=True):
         generate_invoice_task.delay(profile_id, billing_day.isoformat())
         count += 1
     # Recovery: a worker killed after issuing but before the PDF or the e-mail left the rest undone.

@@ -63,3 +63,18 @@ def test_a_task_redelivered_after_the_commit_renders_and_mails_the_invoice_it_fi
     assert invoice.pdf and invoice.email_status == Invoice.EmailStatus.SENT
     assert render_enqueues == [invoice.pk] and len(mailoutbox) == 1
     assert mailoutbox[0].attachments[0][0] == f"invoice-{invoice.number}.pdf"
+
+
+def test_the_beat_sweeps_again_every_hour_after_the_billing_hour_so_a_run_cut_short_finishes_that_day(settings):
+    # A Redis restart without persistence loses the day's queued tasks; the next sweep re-enqueues them.
+    schedule = settings.CELERY_BEAT_SCHEDULE["daily-billing"]["schedule"]
+    assert schedule.hour == set(range(2, 24)) and schedule.minute == {0}
+
+
+def test_a_later_sweep_enqueues_only_the_profiles_still_without_their_invoice(monkeypatch):
+    billed, waiting = _profile_with_charge(), _profile_with_charge()
+    billing_tasks.generate_invoice_task(billed.pk, DAY)
+    sent = []
+    monkeypatch.setattr(billing_tasks.generate_invoice_task, "delay", lambda pid, day: sent.append(pid))
+    assert billing_tasks.daily_billing_task(DAY) == 1
+    assert sent == [waiting.pk]

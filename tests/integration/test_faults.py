@@ -148,7 +148,7 @@ def test_redis_restarted_mid_run_loses_no_invoice_and_doubles_none(
     profiles = make_profiles(n)
     smtp_sink.start()
     use_broker(private_redis.url)  # this process's producer and the worker: the private server only
-    celery_worker(CELERY_BROKER_URL=private_redis.url)
+    worker = celery_worker(CELERY_BROKER_URL=private_redis.url)
     daily_billing_task.delay(DAY)
     wait_for(lambda: Invoice.objects.filter(profile__in=profiles).count() >= 3 and smtp_sink.messages,
              timeout=60, interval=0.02, what="the run to be under way")
@@ -156,8 +156,15 @@ def test_redis_restarted_mid_run_loses_no_invoice_and_doubles_none(
     at_kill = (Invoice.objects.filter(profile__in=profiles).count(), len(smtp_sink.messages))
     time.sleep(1)
     private_redis.start()
-    # The worker reconnects by itself. The day's next billing sweep (the beat repeats it hourly after the
-    # billing hour) finds what the lost tasks left undone; every step is idempotent.
+    time.sleep(3)
+    # A worker that loses its broker while it holds unacknowledged tasks may end (Celery 5.7 / kombu 5.7:
+    # "Unrecoverable error" while restoring them to a closed connection); in production the process
+    # supervisor starts it again, as here. Otherwise it reconnects by itself.
+    crashed = worker.proc.poll() is not None
+    if crashed:
+        celery_worker(CELERY_BROKER_URL=private_redis.url)
+    # The day's next billing sweep (the beat repeats it hourly after the billing hour) finds what the lost
+    # tasks left undone; every step is idempotent.
     daily_billing_task.delay(DAY)
     try:
         settle(celery_worker, private_redis.url, n, profiles, timeout=90)
@@ -165,7 +172,8 @@ def test_redis_restarted_mid_run_loses_no_invoice_and_doubles_none(
         result = outcome(smtp_sink, profiles)
         fault_summary(
             "Redis restart", injected=f"redis-server SIGKILLed after {at_kill[0]} issued / {at_kill[1]} e-mailed, "
-            f"restarted empty, next sweep sent", expected=n, issued=result["issued"], emailed=result["emailed"],
+            f"restarted empty ({'worker ended, restarted by its supervisor' if crashed else 'worker reconnected'}), "
+            "next billing sweep", expected=n, issued=result["issued"], emailed=result["emailed"],
             duplicated=result["duplicated"])
     assert at_kill[1] < n, "the run finished before Redis could be killed"
     assert_exactly_once(result, n)
