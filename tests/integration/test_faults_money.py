@@ -58,7 +58,8 @@ def issued_invoice(amount="100.00"):
         product="VM", description="VM", quantity="1", unit_price=amount,
         service_period_start=date(2026, 10, 1), service_period_end=date(2026, 10, 31))])
     start, end = billing_period(date(2026, 11, 1))
-    invoice = invoice_generate(profile_id=profile.pk, period_start=start, period_end=end, issue_date=date(2026, 11, 1))
+    invoice, _ = invoice_generate(profile_id=profile.pk, period_start=start, period_end=end,
+                                  issue_date=date(2026, 11, 1))
     card = payment_method_add_card(actor=None, profile=profile, number="4242424242424242", exp_month=12,
                                    exp_year=2031, cvc="123", holder="Pat")
     manager = UserFactory()
