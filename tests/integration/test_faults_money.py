@@ -16,7 +16,7 @@ from invoicing.models import CreditLot, CreditTransaction, Invoice, Payment
 from invoicing.services.charges import purchase_record
 from invoicing.services.credits import credit_adjust, credit_lot_add
 from invoicing.services.invoices import billing_period, invoice_generate
-from invoicing.services.payments import invoice_pay, payment_record_transfer
+from invoicing.services.payments import invoice_pay, payment_key_issue, payment_record_transfer
 from profiles.models import Role
 from profiles.services.payment_methods import payment_method_add_card
 from profiles.tests.factories import BillingProfileFactory, UserFactory, WireTransferFactory
@@ -69,11 +69,12 @@ def issued_invoice(amount="100.00"):
 
 def test_twenty_concurrent_pays_with_one_key_and_with_twenty_keys_make_one_payment(pg_url, fault_summary):
     invoice, card, manager = issued_invoice()
-    same = race(20, lambda i: invoice_pay(actor=manager, invoice=invoice, payment_method=card,
-                                          idempotency_key="pay-form-1"))
+    key = payment_key_issue(actor=manager, invoice=invoice)  # one pay form submitted 20 times at once
+    same = race(20, lambda i: invoice_pay(actor=manager, invoice=invoice, payment_method=card, idempotency_key=key))
     other, card2, manager2 = issued_invoice()
+    keys = [payment_key_issue(actor=manager2, invoice=other) for _ in range(20)]  # 20 tabs, 20 forms
     different = race(20, lambda i: invoice_pay(actor=manager2, invoice=other, payment_method=card2,
-                                               idempotency_key=f"tab-{i}"))
+                                               idempotency_key=keys[i]))
     same_payments = Payment.objects.filter(invoice=invoice)
     diff_payments = Payment.objects.filter(invoice=other)
     fault_summary.line("concurrent pays", (
@@ -101,9 +102,11 @@ def test_a_card_pay_racing_a_recorded_transfer_pays_once(pg_url, fault_summary):
     for _ in range(races):
         invoice, card, manager = issued_invoice()
 
-        def act(i, invoice=invoice, card=card, manager=manager):
+        key = payment_key_issue(actor=manager, invoice=invoice)
+
+        def act(i, invoice=invoice, card=card, manager=manager, key=key):
             if i == 0:
-                return invoice_pay(actor=manager, invoice=invoice, payment_method=card, idempotency_key="tab-1")
+                return invoice_pay(actor=manager, invoice=invoice, payment_method=card, idempotency_key=key)
             return payment_record_transfer(actor=None, invoice=invoice, amount=invoice.amount_due,
                                            reference="NL-BANK-REF-1")
 
