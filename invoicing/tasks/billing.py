@@ -52,4 +52,7 @@ def generate_invoice_task(profile_id: int, day: str) -> int | None:
         # issued already and enqueues its missing PDF. Only then: two renders of one invoice side by
         # side would both write its file.
         QUEUE.pdf(invoice.pk)
+    elif invoice is not None:
+        # The worker died after the PDF, before the e-mail: send it now (nothing else would today).
+        pipeline.after_pdf(invoice, QUEUE)
     return invoice.pk if invoice else None
