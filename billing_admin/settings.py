@@ -176,6 +176,8 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "static")))
+if DEBUG:  # WhiteNoise warns on every start while collectstatic has not made the folder yet
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 # Outside DEBUG and tests: hashed file names (cached for a year) and gzip/brotli copies, made by
 # `manage.py collectstatic` and served by WhiteNoise; in DEBUG and tests the plain files from static/.
 STORAGES = {

@@ -12,6 +12,7 @@ their PDF/A extension schema. A void invoice's PDF is stamped VOID and embeds no
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import os
 import threading
@@ -93,6 +94,15 @@ def invoice_html(invoice: Invoice) -> str:
 
 
 _fonts = threading.local()
+
+
+@atexit.register
+def _release_fonts():
+    """Free this thread's font configuration while WeasyPrint's C bindings still exist: freed at
+    interpreter teardown instead, its ``__del__`` fails with "'NoneType' object is not callable"."""
+    for name in ("css", "config"):
+        if hasattr(_fonts, name):
+            delattr(_fonts, name)
 
 
 def _font_config():
