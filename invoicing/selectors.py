@@ -5,12 +5,15 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
+import segno.helpers
+from django.conf import settings
+from django.db.models import Case, Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext
 
 from billing_admin.core.dates import billing_today
-from billing_admin.core.money import ZERO
-from invoicing.models import Charge, CreditLot, CreditTransaction, Invoice, Payment, expiring_within
+from billing_admin.core.money import ZERO, round_money
+from invoicing.models import OPEN_STATUSES, Charge, CreditLot, CreditTransaction, Invoice, Payment, expiring_within
 from profiles.models import BillingProfile
 from profiles.selectors import profile_get
 
@@ -58,6 +61,8 @@ def credit_balance_summary(*, profile, today: date | None = None) -> dict:
         "estimated": current - min(unbilled, usable),
         "expiring_soon": sums["soon"] or ZERO,
         "expiring_lots": expiring.order_by("expiration_date", "start_date", "pk"),
+        "next_expiry": lots.filter(active, remaining__gt=0, expiration_date__gte=today).order_by().values(
+            "expiration_date").annotate(amount=Sum("remaining")).order_by("expiration_date").first(),
     }
 
 
@@ -93,10 +98,17 @@ def past_due_count(*, profile) -> int:
 
 
 def with_latest_invoice_status(profiles: QuerySet) -> QuerySet:
-    """Annotate ``latest_invoice_status``: the status of each profile's latest non-void invoice."""
-    latest = Invoice.objects.filter(profile=OuterRef("pk")).exclude(status=Invoice.Status.VOID).order_by(
-        "-issue_date", "-pk")
-    return profiles.annotate(latest_invoice_status=Subquery(latest.values("status")[:1]))
+    """Annotate ``latest_invoice_status``, the most urgent state of each profile's invoices (past due, then
+    due, else the status of its latest non-void invoice), and ``outstanding_amount``, what its open invoices
+    still ask."""
+    invoices = Invoice.objects.filter(profile=OuterRef("pk")).exclude(status=Invoice.Status.VOID)
+    urgency = Case(When(status=Invoice.Status.PAST_DUE, then=Value(0)), When(status=Invoice.Status.DUE, then=Value(1)),
+                   default=Value(2))
+    urgent = invoices.annotate(urgency=urgency).order_by("urgency", "-issue_date", "-pk")
+    outstanding = (invoices.filter(status__in=OPEN_STATUSES).order_by().values("profile")
+                   .annotate(s=Sum("amount_due")).values("s"))
+    return profiles.annotate(latest_invoice_status=Subquery(urgent.values("status")[:1]),
+                             outstanding_amount=Subquery(outstanding))
 
 
 # --- what blocks a change of a profile -------------------------------------------------------
@@ -226,3 +238,28 @@ def account_invoice_summary(account, profiles: list) -> dict:
         "totals": [{"currency": c, **sums} for c, sums in sorted(totals.items())]
         or [{"currency": account.currency, "due": Decimal("0"), "past_due": Decimal("0")}],
     }
+
+
+# --- paying by bank transfer -------------------------------------------------------------------
+def bank_transfer_details(*, invoice) -> dict:
+    """What a customer needs to pay the invoice by bank transfer: the seller's IBAN and BIC, the amount
+    outstanding and the reference to quote (the invoice number). For EUR invoices, the EPC QR code
+    ("GiroCode", SEPA credit transfer) that banking apps scan, as inline SVG (no style attributes: the
+    CSP forbids inline style), and its payload."""
+    seller = settings.SELLER
+    amount = round_money(invoice.outstanding, invoice.currency)
+    details = {"name": seller["name"], "iban": seller["iban"], "bic": seller["bic"], "amount": amount,
+               "currency": invoice.currency, "reference": invoice.number, "epc_payload": "", "epc_svg": ""}
+    if invoice.currency == "EUR" and Decimal("0.01") <= amount <= Decimal("999999999.99"):
+        args = {"name": seller["name"][:70], "iban": seller["iban"], "amount": amount, "text": invoice.number,
+                "bic": seller["bic"] or None}
+        details["epc_payload"] = epc_payload(**args)
+        title = gettext("EPC QR code for invoice %(number)s") % {"number": invoice.number}
+        details["epc_svg"] = segno.helpers.make_epc_qr(**args).svg_inline(
+            scale=4, border=4, light="#fff", title=title, svgclass="epc-qr")
+    return details
+
+
+def epc_payload(*, name: str, iban: str, amount: Decimal, text: str, bic: str | None) -> str:
+    """The text an EPC QR code of these values carries (BCD, version 002, SCT, ...)."""
+    return segno.helpers._make_epc_qr_data(name, iban, amount, text=text, bic=bic).decode("utf-8")

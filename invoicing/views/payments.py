@@ -12,9 +12,10 @@ from billing_admin.core.permissions import Action
 from billing_admin.core.views import object_action_required
 from invoicing.forms.payments import PayForm
 from invoicing.models import Payment
-from invoicing.selectors import invoice_loader
+from invoicing.selectors import bank_transfer_details, invoice_loader
 from invoicing.services.payments import invoice_pay, payment_key_issue
 from invoicing.views.invoices import render_tab
+from profiles.models import PaymentMethod
 from profiles.selectors import payment_methods_to_charge
 from profiles.tabs import profile_tab_context
 
@@ -48,8 +49,11 @@ def _pay_page(request, invoice, methods, form, payment_error=None):
         # carries a fresh one, never what the request sent.
         form.data = form.data.copy()
         form.data["idempotency_key"] = payment_key_issue(actor=request.user, invoice=invoice)
+    default = next((m for m in invoice.profile.payment_methods.all() if m.is_default), None)
+    by_transfer = not methods or (default is not None and default.kind == PaymentMethod.Kind.WIRE_TRANSFER)
     context = {**profile_tab_context(request, invoice.profile, "invoices"), "invoice": invoice, "form": form,
-               "has_methods": bool(methods), "payment_error": payment_error}
+               "has_methods": bool(methods), "payment_error": payment_error,
+               "transfer": bank_transfer_details(invoice=invoice) if by_transfer and invoice.is_open else None}
     return render_page_or_partial(request, "invoicing/pay_invoice.html", context)
 
 

@@ -3,12 +3,24 @@ from django.utils.translation import gettext_lazy as _
 
 from profiles.models import BillingAccount, BillingProfile
 
+INVOICE_DAY_HELP = _("A day from 1 to 28: the invoice is issued on that day every month.")
+INVOICE_DAY_WIDGET = forms.NumberInput(attrs={"min": 1, "max": 28, "step": 1})
 
-class ProfileDetailsForm(forms.ModelForm):
+
+class InvoiceDayRange:
+    """The browser's number input stops at 1 and 28 (the form field alone would say min="0")."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["invoice_day"].widget.attrs.update(min=1, max=28)
+
+
+class ProfileDetailsForm(InvoiceDayRange, forms.ModelForm):
     class Meta:
         model = BillingProfile
         fields = ("name", "bill_to_address", "contact_name", "contact_email", "invoice_language", "invoice_day")
-        widgets = {"bill_to_address": forms.Textarea(attrs={"rows": 3})}
+        widgets = {"bill_to_address": forms.Textarea(attrs={"rows": 3}), "invoice_day": INVOICE_DAY_WIDGET}
+        help_texts = {"invoice_day": INVOICE_DAY_HELP}
 
 
 class PONumberForm(forms.ModelForm):
@@ -22,14 +34,15 @@ class RecipientForm(forms.Form):
     email = forms.EmailField(label=_("E-mail address"), max_length=254)
 
 
-class ProfileCreateForm(forms.ModelForm):
+class ProfileCreateForm(InvoiceDayRange, forms.ModelForm):
     account = forms.ModelChoiceField(label=_("Billing account"), queryset=BillingAccount.objects.none())
 
     class Meta:
         model = BillingProfile
         fields = ("account", "name", "bill_to_address", "contact_name", "contact_email", "po_number",
                   "invoice_email_opt_in", "invoice_language", "invoice_day")
-        widgets = {"bill_to_address": forms.Textarea(attrs={"rows": 3})}
+        widgets = {"bill_to_address": forms.Textarea(attrs={"rows": 3}), "invoice_day": INVOICE_DAY_WIDGET}
+        help_texts = {"invoice_day": INVOICE_DAY_HELP}
 
     def __init__(self, *args, accounts=None, **kwargs):
         super().__init__(*args, **kwargs)

@@ -45,3 +45,13 @@ document.addEventListener("submit", function (event) {
     next.value = window.location.pathname + window.location.search;
   }
 });
+// Copy buttons (bank transfer details): copy data-copy, say so in the button for two seconds.
+document.addEventListener("click", function (event) {
+  var button = event.target.closest && event.target.closest("button[data-copy]");
+  if (!button || !navigator.clipboard) { return; }
+  navigator.clipboard.writeText(button.dataset.copy).then(function () {
+    var label = button.textContent;
+    button.textContent = button.dataset.copied;
+    setTimeout(function () { button.textContent = label; }, 2000);
+  });
+});

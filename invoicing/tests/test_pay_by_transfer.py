@@ -1,0 +1,81 @@
+"""The pay page says how to pay by bank transfer: the seller's IBAN and BIC, the amount, the reference
+to quote, copy buttons and, for EUR invoices, an EPC QR code ("GiroCode") that banking apps scan."""
+
+from decimal import Decimal
+
+import pytest
+import segno.helpers
+from django.conf import settings
+from django.urls import reverse
+
+from conftest import grant
+from invoicing.tests.factories import InvoiceFactory
+from profiles.models import Role
+from profiles.services.payment_methods import payment_method_add_card
+from profiles.tests.factories import BillingProfileFactory, UserFactory, WireTransferFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def pay_page(profile, invoice):
+    user = UserFactory()
+    grant(user, Role.INVOICE_MANAGER, profile)
+    from django.test import Client
+    client = Client()
+    client.force_login(user)
+    response = client.get(reverse("invoicing:invoice-pay", args=[profile.pk, invoice.pk]))
+    assert response.status_code == 200
+    return response.text
+
+
+def test_wire_transfer_profile_sees_iban_bic_amount_reference_and_an_epc_qr_code():
+    profile = BillingProfileFactory()
+    WireTransferFactory(profile=profile, is_default=True)
+    payment_method_add_card(actor=None, profile=profile, number="4242424242424242", exp_month=12,
+                            exp_year=2031, cvc="123", holder="Pat")  # a card too: the default still rules
+    invoice = InvoiceFactory(profile=profile, unit_price="100")
+    page = pay_page(profile, invoice)
+    amount = invoice.outstanding.quantize(Decimal("0.01"))
+    seller = settings.SELLER
+    for shown in (seller["iban"], seller["bic"], invoice.number, invoice.get_status_display()):
+        assert shown in page
+    assert f'data-copy="{seller["iban"]}"' in page and f'data-copy="{invoice.number}"' in page
+    assert f'data-copy="{amount}"' in page
+    # The payload is a valid EPC QR (BCD 002, SEPA credit transfer) with our IBAN, the amount and the reference.
+    payload = segno.helpers._make_epc_qr_data(seller["name"], seller["iban"], amount,
+                                              text=invoice.number, bic=seller["bic"]).decode()
+    lines = payload.split("\n")
+    assert lines[0:2] == ["BCD", "002"] and lines[3] == "SCT" and lines[4] == seller["bic"]
+    assert lines[5:8] == [seller["name"], seller["iban"], f"EUR{amount.normalize():f}"]
+    assert lines[-1] == invoice.number and Decimal(lines[7][3:]) == amount == Decimal("121.00")
+    # ... and the page shows exactly the QR code of that payload, as inline SVG without style attributes.
+    expected = segno.helpers.make_epc_qr(seller["name"], seller["iban"], amount,
+                                         text=invoice.number, bic=seller["bic"])
+    svg = page[page.index("<svg"):page.index("</svg>") + 6]
+    assert expected.svg_inline(scale=4, border=4, light="#fff").split('d="')[-1] in svg
+    assert "style=" not in svg and "<script" not in page.split("<main")[-1]
+
+
+def test_no_card_or_bank_account_still_shows_the_bank_details():
+    profile = BillingProfileFactory()
+    invoice = InvoiceFactory(profile=profile, unit_price="100")
+    page = pay_page(profile, invoice)
+    assert settings.SELLER["iban"] in page and invoice.number in page and "<svg" in page
+    assert "Confirm payment" not in page
+
+
+def test_non_eur_invoice_gets_the_bank_details_but_no_epc_qr_code():
+    profile = BillingProfileFactory(account__country="US")
+    invoice = InvoiceFactory(profile=profile, unit_price="100")
+    page = pay_page(profile, invoice)
+    assert settings.SELLER["iban"] in page and "<svg" not in page
+
+
+def test_card_profile_pays_by_card_without_transfer_details():
+    profile = BillingProfileFactory()
+    payment_method_add_card(actor=None, profile=profile, number="4242424242424242", exp_month=12,
+                            exp_year=2031, cvc="123", holder="Pat")
+    invoice = InvoiceFactory(profile=profile, unit_price="100")
+    page = pay_page(profile, invoice)
+    assert "Confirm payment" in page and settings.SELLER["iban"] not in page
+    assert invoice.number in page and "Due date" in page
