@@ -82,7 +82,7 @@ def profile_list_page(user, *, query: str = "", account_id: str = "", page=None)
     if query:
         profiles = profiles.filter(Q(name__icontains=query) | Q(po_number__icontains=query)
                                    | Q(account__name__icontains=query))
-    if account_id.isdigit():
+    if account_id.isascii() and account_id.isdigit():  # not "²", which isdigit() too but int() refuses
         profiles = profiles.filter(account_id=int(account_id))
     ordering = ("account__name", "name", "pk")
     current = _page_of_ids(profiles.order_by(*ordering), page, per_page=25)

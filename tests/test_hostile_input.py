@@ -142,3 +142,16 @@ def test_every_page_answers_a_nul_in_its_query_with_400_not_500(owner_client):
                        ("profiles:profile-payment-methods", [profile.pk])):
         response = owner_client.get(reverse(name, args=args) + "?q=%00&page=1%00", HTTP_HX_REQUEST="true")
         assert response.status_code == 400, name
+
+
+@pytest.mark.parametrize("query", ["account=%C2%B2", "account=99999999999999999999999", "page=99999999999999999999",
+                                   "page=%C2%B2", "account=-1", "q=" + "x" * 5000, "q=%F0%9F%92%A9"])
+def test_odd_query_values_on_the_list_and_create_pages_are_not_server_errors(client, query):
+    """A superscript digit passes str.isdigit() but not int(); huge numbers overflow the database."""
+    profile = BillingProfileFactory()
+    user = UserFactory()
+    grant(user, Role.ACCOUNT_OWNER, profile.account)
+    client.force_login(user)
+    for url in (reverse("profiles:profile-list"), reverse("profiles:profile-create")):
+        for headers in HEADERS:
+            assert client.get(f"{url}?{query}", **headers).status_code == 200, (url, query)

@@ -42,7 +42,9 @@ def profile_list(request):
 def _create_page(request, form, accounts):
     """The create form, with the currency of the chosen account (the only one, if there is one)."""
     account_value = request.GET.get("account") if request.method == "GET" else form["account"].value()
-    account = accounts.filter(pk=int(account_value)).first() if str(account_value or "").isdigit() else None
+    text = str(account_value or "")
+    # ASCII digits only: "²" passes str.isdigit() but int() refuses it.
+    account = accounts.filter(pk=int(text)).first() if text.isascii() and text.isdigit() else None
     account = account or (accounts.first() if accounts.count() == 1 else None)
     context = {"form": form, "currency": currency_for_country(account.country.code) if account else "",
                "account": account}
