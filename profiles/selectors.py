@@ -53,7 +53,9 @@ def _page_of_ids(ordered: QuerySet, number, *, per_page: int):
     ``Paginator.get_page``, a page number that is not a number gives the first page and one past the end
     the last (a second query, only then)."""
     try:
-        number = max(int(number), 1)
+        # Past any real page but inside the database's integers: ?page=99999999999999999999 gives the
+        # last page, not an OFFSET out of range (a server error).
+        number = min(max(int(number), 1), 2**31 // per_page)
     except (TypeError, ValueError):
         number = 1
     counted = ordered.annotate(total_rows=Window(Count("pk"))).values_list("pk", "total_rows")
