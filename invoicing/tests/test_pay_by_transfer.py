@@ -79,3 +79,15 @@ def test_card_profile_pays_by_card_without_transfer_details():
     page = pay_page(profile, invoice)
     assert "Confirm payment" in page and settings.SELLER["iban"] not in page
     assert invoice.number in page and "Due date" in page
+
+
+def test_the_pay_link_puts_the_pay_page_in_the_browser_history(client):
+    profile = BillingProfileFactory()
+    invoice = InvoiceFactory(profile=profile, unit_price="100")
+    user = UserFactory()
+    grant(user, Role.INVOICE_MANAGER, profile)
+    client.force_login(user)
+    page = client.get(reverse("invoicing:profile-invoices", args=[profile.pk])).text
+    pay_url = reverse("invoicing:invoice-pay", args=[profile.pk, invoice.pk])
+    link = page[page.index(f'href="{pay_url}"'):]
+    assert 'hx-push-url="true"' in link[:link.index(">")]  # a reload stays on the pay page
