@@ -241,13 +241,13 @@ def account_invoice_summary(account, profiles: list) -> dict:
 
 
 # --- paying by bank transfer -------------------------------------------------------------------
-def bank_transfer_details(*, invoice) -> dict:
+def bank_transfer_details(*, invoice, amount: Decimal | None = None) -> dict:
     """What a customer needs to pay the invoice by bank transfer: the seller's IBAN and BIC, the amount
     outstanding and the reference to quote (the invoice number). For EUR invoices, the EPC QR code
     ("GiroCode", SEPA credit transfer) that banking apps scan, as inline SVG (no style attributes: the
-    CSP forbids inline style), and its payload."""
+    CSP forbids inline style), and its payload. ``amount``: what to ask (the PDF asks the amount due)."""
     seller = settings.SELLER
-    amount = round_money(invoice.outstanding, invoice.currency)
+    amount = round_money(invoice.outstanding if amount is None else amount, invoice.currency)
     details = {"name": seller["name"], "iban": seller["iban"], "bic": seller["bic"], "amount": amount,
                "currency": invoice.currency, "reference": invoice.number, "epc_payload": "", "epc_svg": ""}
     if invoice.currency == "EUR" and Decimal("0.01") <= amount <= Decimal("999999999.99"):

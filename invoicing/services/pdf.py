@@ -30,6 +30,7 @@ from billing_admin.core import activity
 from billing_admin.core.money import format_day, format_money, format_quantity, format_unit_price
 from billing_admin.core.permissions import SupportAction, require_support
 from invoicing.models import Invoice
+from invoicing.selectors import bank_transfer_details
 from invoicing.services.einvoice import FACTURX_FILENAME, invoice_einvoice_xml, xmp_extension
 
 ASSETS = (Path(settings.BASE_DIR) / "static" / "invoice").resolve()
@@ -89,6 +90,9 @@ def invoice_html(invoice: Invoice) -> str:
             "terms_days": (invoice.due_date - invoice.issue_date).days,
             "voided_on": format_day(invoice.voided_at.date(), lang) if invoice.voided_at else "",
             "tax_rate": format_quantity(invoice.tax_rate, lang),
+            # EUR invoices carry the EPC QR code ("GiroCode") that banking apps scan to fill in the transfer.
+            "epc_svg": "" if invoice.status == Invoice.Status.VOID else bank_transfer_details(
+                invoice=invoice, amount=invoice.amount_due)["epc_svg"],
         }
         return render_to_string("invoicing/invoice_pdf.html", context)
 

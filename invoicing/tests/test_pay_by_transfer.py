@@ -91,3 +91,17 @@ def test_the_pay_link_puts_the_pay_page_in_the_browser_history(client):
     pay_url = reverse("invoicing:invoice-pay", args=[profile.pk, invoice.pk])
     link = page[page.index(f'href="{pay_url}"'):]
     assert 'hx-push-url="true"' in link[:link.index(">")]  # a reload stays on the pay page
+
+
+def test_the_pdf_of_a_eur_invoice_carries_the_epc_qr_code_of_its_amount_due():
+    from invoicing.services.pdf import invoice_html
+
+    profile = BillingProfileFactory()
+    invoice = InvoiceFactory(profile=profile, unit_price="100")
+    seller = settings.SELLER
+    html = invoice_html(invoice)
+    expected = segno.helpers.make_epc_qr(seller["name"], seller["iban"], Decimal("121.00"), text=invoice.number,
+                                         bic=seller["bic"])
+    assert expected.svg_inline(scale=4, border=4, light="#fff").split('d="')[-1] in html
+    usd = InvoiceFactory(profile=BillingProfileFactory(account__country="US"), unit_price="100")
+    assert "<svg" not in invoice_html(usd)
