@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import segno.helpers
 from django.conf import settings
-from django.db.models import Case, Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
+from django.db.models import Case, Count, Exists, F, Min, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext
 
@@ -40,16 +40,20 @@ def profile_annotations() -> dict:
 def credit_balance_summary(*, profile, today: date | None = None) -> dict:
     """Current balance, estimated balance after unbilled eligible charges, and credits expiring soon.
 
-    Two queries whatever the number of lots (sums in the database); ``expiring_lots`` is a queryset,
-    read only by whoever lists them."""
+    Two queries whatever the number of lots, the next expiry included (sums in the database);
+    ``expiring_lots`` is a queryset, read only by whoever lists them."""
     today = today or billing_today()
     lots = CreditLot.objects.filter(profile=profile)
     expiring = lots.expiring_within(EXPIRING_SOON_DAYS, today=today)
     active = Q(status=CreditLot.Status.ACTIVE)
+    left = active & Q(remaining__gt=0, expiration_date__gte=today)
+    next_date = lots.filter(left).order_by("expiration_date").values("expiration_date")[:1]
     sums = lots.aggregate(
         current=Sum("remaining"),
         usable=Sum("remaining", filter=active & Q(expiration_date__gte=today)),
         soon=Sum("remaining", filter=expiring_within(EXPIRING_SOON_DAYS, today=today)),
+        next_date=Min("expiration_date", filter=left),
+        next_amount=Sum("remaining", filter=left & Q(expiration_date=Subquery(next_date))),
     )
     current, usable = sums["current"] or ZERO, sums["usable"] or ZERO
     unbilled = Charge.objects.filter(profile=profile, invoice__isnull=True, credit_eligible=True).aggregate(
@@ -61,8 +65,8 @@ def credit_balance_summary(*, profile, today: date | None = None) -> dict:
         "estimated": current - min(unbilled, usable),
         "expiring_soon": sums["soon"] or ZERO,
         "expiring_lots": expiring.order_by("expiration_date", "start_date", "pk"),
-        "next_expiry": lots.filter(active, remaining__gt=0, expiration_date__gte=today).order_by().values(
-            "expiration_date").annotate(amount=Sum("remaining")).order_by("expiration_date").first(),
+        "next_expiry": {"expiration_date": sums["next_date"], "amount": sums["next_amount"]}
+        if sums["next_date"] else None,
     }
 
 

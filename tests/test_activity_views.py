@@ -94,8 +94,8 @@ def test_the_activity_speaks_the_readers_language(client, world):
     client.cookies["django_language"] = "nl"
     page = client.get(reverse("profiles:profile-activity", args=[world["profile"].pk])).text
     assert "PO-nummer: PO-1 → PO-2" in page
-    assert "Rol: Lezer → Bijdrager" in page
-    assert "Gegevens factuurprofiel gewijzigd" in page
+    assert "Rol: Factureringsprofiellezer → Bijdrager van factureringsprofiel" in page
+    assert "Gegevens factureringsprofiel gewijzigd" in page
 
 
 def test_the_activity_is_paginated(client, world, htmx_headers):
