@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from celery.schedules import crontab
@@ -97,7 +98,6 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "billing_admin.core.context_processors.site",
             ],
         },
     }
@@ -244,7 +244,23 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # --- Product settings ---------------------------------------------------------------------
-SUPPORT_URL = env.str("SUPPORT_URL", default="mailto:support@example.com")
+# The help page's two routes (linked from "Need help? Contact support" on every page): a support request
+# about Azure charges, and business-product support for the billing profile. Each is a URL (https://...)
+# or an e-mail address; SUPPORT_URL, where set, is the default of both.
+
+
+def _support_route(name: str, default: str) -> str:
+    value = env.str(name, default="").strip() or env.str("SUPPORT_URL", default="").strip() or default
+    if ":" not in value and "@" in value:
+        value = f"mailto:{value}"
+    parts = urlsplit(value)
+    if not ((parts.scheme in ("https", "http") and parts.netloc) or (parts.scheme == "mailto" and "@" in parts.path)):
+        _fail(f"{name} must be an https:// URL or an e-mail address, not {value!r}.")
+    return value
+
+
+SUPPORT_AZURE_CHARGES = _support_route("SUPPORT_AZURE_CHARGES", "mailto:azure-support@example.com")
+SUPPORT_BILLING_PROFILE = _support_route("SUPPORT_BILLING_PROFILE", "mailto:billing-support@example.com")
 # Where the admin center is reached, for links in e-mails (no trailing slash).
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 SELLER = {
