@@ -387,6 +387,10 @@ class Payment(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     created = models.DateTimeField(_("time"), auto_now_add=True)
+    # The receipt e-mail of a successful payment: when it went out and to whom (set once; the task skips a
+    # payment whose receipt is sent, so a retried or redelivered task never mails it twice).
+    receipt_sent_at = models.DateTimeField(_("receipt sent"), null=True, blank=True)
+    receipt_sent_to = models.JSONField(_("receipt sent to"), default=list, blank=True)
 
     class Meta:
         verbose_name = _("payment")

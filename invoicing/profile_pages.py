@@ -66,6 +66,7 @@ ACTIVITY_VERBS = {
     "payment.failed": gettext_lazy("Payment failed"),
     "payment.pending": gettext_lazy("Payment pending"),
     "payment.transfer_recorded": gettext_lazy("Transfer recorded"),
+    "payment.receipt_sent": gettext_lazy("Receipt e-mailed"),
     "payment.autocharge_failed": gettext_lazy("Automatic card charge failed"),
 }
 ACTIVITY_FIELDS = {

@@ -183,3 +183,25 @@ def buy_in(profile, start, end):
     purchase_record(actor=None, account=profile.account, profile=profile, items=[dict(
         product="VM", description="VM", quantity="1", unit_price="10", service_period_start=start,
         service_period_end=end)])
+
+
+def test_a_second_run_of_the_receipt_task_sends_no_second_e_mail_and_the_page_says_when_and_to_whom(
+        client, invoice, django_capture_on_commit_callbacks):
+    from invoicing.tasks.receipts import send_receipt_task
+
+    owner = UserFactory(email="owner@example.com")
+    grant(owner, Role.OWNER, invoice.profile)
+    with django_capture_on_commit_callbacks(execute=True):
+        paid = invoice_pay(actor=owner, invoice=invoice, payment_method=card(invoice.profile),
+                           idempotency_key=payment_key_issue(actor=owner, invoice=invoice))
+    assert len(mail.outbox) == 1
+    # A redelivered or retried task (acks_late), with and without the payer's address: nothing more goes out.
+    assert send_receipt_task.apply(args=[paid.pk, "owner@example.com"]).get() is False
+    assert send_receipt_task.apply(args=[paid.pk]).get() is False
+    assert len(mail.outbox) == 1
+    paid.refresh_from_db()
+    assert paid.receipt_sent_at is not None
+    assert paid.receipt_sent_to == ["owner@example.com", "finance@example.com"]
+    client.force_login(owner)
+    text = page(client, invoice).text
+    assert "Receipt sent" in text and "owner@example.com, finance@example.com" in text
