@@ -27,6 +27,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 
 from billing_admin.core import activity
+from billing_admin.core.countries import address_in_language
 from billing_admin.core.money import format_day, format_money, format_quantity, format_unit_price
 from billing_admin.core.permissions import SupportAction, require_support
 from invoicing.models import Invoice
@@ -83,6 +84,10 @@ def invoice_html(invoice: Invoice) -> str:
         ]
         context = {
             "invoice": invoice, "seller": settings.SELLER, "lines": lines, "lang": lang,
+            # Country names in the invoice's language: "Nederland" on a Dutch invoice.
+            "addresses": {"seller": address_in_language(settings.SELLER["address"], lang),
+                          "sold_to": address_in_language(invoice.sold_to_address, lang),
+                          "bill_to": address_in_language(invoice.bill_to_address, lang)},
             "m": {k: format_money(getattr(invoice, k), cur, lang)
                   for k in ("subtotal", "credits_applied", "tax", "total", "amount_due")},
             "d": {k: format_day(getattr(invoice, k), lang)

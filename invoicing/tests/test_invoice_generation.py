@@ -165,6 +165,25 @@ def test_dutch_invoice_is_written_in_dutch_with_dutch_money():
     assert "1.234,50" in text
 
 
+@pytest.mark.parametrize(("lang", "seller", "sold_to", "bill_to", "not_there"), [
+    ("nl", "Nederland", "Nederland", "Verenigde Staten van Amerika", "Netherlands"),
+    ("en", "Netherlands", "The Netherlands", "United States", "Nederland"),  # English names stay as typed
+])
+def test_the_pdf_prints_country_names_in_the_invoice_language(settings, lang, seller, sold_to, bill_to, not_there):
+    settings.SELLER = {**settings.SELLER, "address": "Herengracht 1\n1015 BA Amsterdam\nNetherlands"}
+    account = BillingAccountFactory(country="NL", tax_rate=0,
+                                    sold_to_address="Weena 70\n3012 CM Rotterdam\nThe Netherlands")
+    profile = BillingProfileFactory(account=account, invoice_language=lang,
+                                    bill_to_address="Contoso US\n500 5th Ave\nNew York, NY 10110\nUnited States")
+    buy(profile, ("1", "10", True))
+    billing_run(day=NOV1)
+    lines = [line.strip() for line in pdf_text(Invoice.objects.get(profile=profile)).splitlines()]
+    after = {line: lines[i + 1] for i, line in enumerate(lines[:-1])}
+    assert (after["1015 BA Amsterdam"], after["3012 CM Rotterdam"], after["New York, NY 10110"]) == (
+        seller, sold_to, bill_to)  # the rest of each address as typed
+    assert not_there not in lines
+
+
 def test_running_the_same_day_twice_bills_once():
     profile = BillingProfileFactory()
     buy(profile, ("1", "10", True))
