@@ -198,7 +198,7 @@ def account_page(*, account: BillingAccount) -> dict:
     add to them (latest invoice, amount due), its roles and its pending invitations."""
     profiles = list(BillingProfile.objects.filter(account=account).order_by("name", "pk"))
     summaries = account_summaries_for(account, profiles)
-    rows = [{"profile": p, "cells": [{"template": s["summary"].profile_template,
+    rows = [{"profile": p, "cells": [{"template": s["summary"].profile_template, "header": s["summary"].header,
                                       "data": s["data"]["per_profile"].get(p.pk)} for s in summaries]}
             for p in profiles]
     assignments = list(RoleAssignment.objects.filter(account=account).select_related("user", "granted_by")

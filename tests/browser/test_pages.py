@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 
 from invoicing.models import Invoice
 from profiles.models import BillingProfile
+from tests.browser.checks import sideways_problems, unlabelled_cells
 
 PASSWORD = "demo-pass-2026"
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -109,19 +110,61 @@ def test_an_invoice_manager_pays_with_the_sandbox_card_and_sees_it_paid(page, lo
     screenshot("paid")
 
 
+def phone_pages(profile):
+    """Every page a procurement user reaches, as paths (the account owner may open them all)."""
+    account = profile.account
+    paid = Invoice.objects.filter(profile=profile, status="paid").order_by("-issue_date").first()
+    due = Invoice.objects.filter(profile=profile, status="due").get()
+    base = f"/billing/profiles/{profile.pk}/"
+    return [
+        ("profile-list", "/billing/profiles/"), ("create-profile", "/billing/profiles/new/"),
+        ("overview", base), ("edit-details", f"{base}edit/details/"), ("permissions", f"{base}permissions/"),
+        ("credit-balance", f"{base}credit-balance/"), ("credits", f"{base}credits/"), ("invoices", f"{base}invoices/"),
+        ("invoice-page", f"{base}invoices/{paid.pk}/"), ("pay-page", f"{base}invoices/{due.pk}/pay/"),
+        ("subscriptions", f"{base}subscriptions/"), ("payment-methods", f"{base}payment-methods/"),
+        ("add-card", f"{base}payment-methods/add/card/"), ("profile-activity", f"{base}activity/"),
+        ("account-page", f"/billing/accounts/{account.pk}/"),
+        ("account-activity", f"/billing/accounts/{account.pk}/activity/"),
+        ("purchase", "/billing/purchase/"),
+    ]
+
+
 def test_on_a_390px_phone_no_page_spills_sideways(page, login, screenshot, demo):
-    """Wide tables scroll inside their box; long e-mail addresses wrap; the page never scrolls sideways."""
+    """At 390 px every table is a stack of cards with labelled values, every control is on screen, and neither
+    the page nor anything in it scrolls sideways. A screenshot of each page goes to var/screenshots/."""
     page.set_viewport_size({"width": 390, "height": 844})
-    open_profile(page, login, "owner@example.com", demo)
-    for suffix in ("", "permissions/", "credit-balance/", "credits/", "invoices/", "payment-methods/",
-                   "edit/details/"):
-        page.goto(f"/billing/profiles/{demo.pk}/{suffix}")
-        expect(page.get_by_role("tabpanel")).to_be_visible()
-        width = page.evaluate("document.documentElement.scrollWidth")
-        assert width <= 390, f"/{suffix} is {width}px wide on a 390px screen"
-        screenshot(suffix.strip("/").replace("/", "-") or "overview")
-    page.goto("/billing/profiles/")
-    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    for name, path in (("sign-in", "/accounts/login/"), ("password-reset", "/accounts/password_reset/")):
+        page.goto(path)
+        assert sideways_problems(page) == [], f"{name} at 390px"
+        screenshot(name)
+    login("account-owner@example.com", PASSWORD)
+    for name, path in phone_pages(demo):
+        response = page.goto(path)
+        assert response.status == 200, f"{name}: {path} answered {response.status}"
+        assert sideways_problems(page) == [], f"{name} ({path}) at 390px"
+        assert unlabelled_cells(page) == [], f"{name} ({path}): values without their column's label"
+        screenshot(name)
+
+
+def test_on_a_phone_an_invoice_row_is_a_card_with_labels_and_its_pay_button_on_screen(page, login, screenshot, demo):
+    due = Invoice.objects.filter(profile=demo, status="due").get()
+    page.set_viewport_size({"width": 390, "height": 844})
+    login("invoice-manager@example.com", PASSWORD)
+    page.goto(f"/billing/profiles/{demo.pk}/invoices/")
+    row = page.locator(f"#invoice-{due.pk}")
+    pay, pdf = row.get_by_role("link", name=f"Pay invoice {due.number}"), row.get_by_role("link", name="Download PDF")
+    for link in (pay, pdf):
+        box = link.bounding_box()
+        assert box and box["x"] >= 0 and box["x"] + box["width"] <= 390, f"{link} is off-screen: {box}"
+    lefts = row.locator("td[data-label]").evaluate_all("cells => cells.map(c => c.getBoundingClientRect().left)")
+    assert len(lefts) == 6 and len(set(lefts)) == 1  # one card: its values stacked, one under the other
+    due_date = row.locator("td[data-label='Due date']")
+    assert "Due date" in due_date.evaluate("td => getComputedStyle(td, '::before').content")  # each says what it is
+    screenshot("invoice-card")
+    page.set_viewport_size({"width": 1280, "height": 900})  # on a desktop it is a row of a table again
+    lefts = row.locator("td[data-label]").evaluate_all("cells => cells.map(c => c.getBoundingClientRect().left)")
+    assert len(set(lefts)) == 6
+    assert due_date.evaluate("td => getComputedStyle(td, '::before').content") == "none"
 
 
 def test_arrow_keys_move_between_tabs(page, login, demo):
