@@ -206,10 +206,11 @@ def spend_by_month(*, profile, today: date, months: int = 12) -> list[tuple[date
     return [(start, totals.get(start, ZERO) or ZERO) for start in starts]
 
 
-def invoices_issued_in(*, profile, month: date):
-    """The profile's invoices issued in the month of ``month`` (void ones too: their PDF says VOID)."""
-    return Invoice.objects.filter(profile=profile, issue_date__year=month.year, issue_date__month=month.month
-                                  ).order_by("issue_date", "pk")
+def invoices_issued_in(*, profiles, month: date):
+    """The invoices of ``profiles`` (profiles or their ids) issued in the month of ``month`` (void ones too:
+    their PDF says VOID), oldest first."""
+    return Invoice.objects.filter(profile__in=profiles, issue_date__year=month.year, issue_date__month=month.month
+                                  ).order_by("issue_date", "number", "pk")
 
 
 def account_invoice_summary(account, profiles: list) -> dict:
@@ -236,8 +237,10 @@ def account_invoice_summary(account, profiles: list) -> dict:
             sums["past_due"] += invoice.amount_due
     per_profile = {p.pk: {"latest": latest_by_profile.get(p.pk), "due": due_by_profile.get(p.pk, Decimal("0")),
                           "currency": p.currency} for p in profiles}
+    latest_issue = max((inv.issue_date for inv in latest_by_profile.values()), default=None)
     return {
         "per_profile": per_profile,
+        "latest_month": latest_issue.strftime("%Y-%m") if latest_issue else "",
         "open_invoices": open_invoices,
         "totals": [{"currency": c, **sums} for c, sums in sorted(totals.items())]
         or [{"currency": account.currency, "due": Decimal("0"), "past_due": Decimal("0")}],

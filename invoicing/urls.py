@@ -7,6 +7,8 @@ urlpatterns = [
     path("profiles/<int:profile_id>/invoices/", invoices.profile_invoices, name="profile-invoices"),
     path("profiles/<int:profile_id>/invoices/<int:invoice_id>/", invoices.invoice_page, name="invoice-detail"),
     path("profiles/<int:profile_id>/invoices/download.zip", invoices.invoices_zip, name="invoices-zip"),
+    path("accounts/<int:account_id>/invoices/download.zip", invoices.account_invoices_zip,
+         name="account-invoices-zip"),
     path("profiles/<int:profile_id>/invoices/<int:invoice_id>/payments/<int:payment_id>/receipt/",
          invoices.payment_receipt, name="payment-receipt"),
     path("profiles/<int:profile_id>/invoices/<int:invoice_id>/pdf/", invoices.invoice_pdf, name="invoice-pdf"),

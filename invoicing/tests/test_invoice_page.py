@@ -205,3 +205,54 @@ def test_a_second_run_of_the_receipt_task_sends_no_second_e_mail_and_the_page_sa
     client.force_login(owner)
     text = page(client, invoice).text
     assert "Receipt sent" in text and "owner@example.com, finance@example.com" in text
+
+
+def test_the_account_zip_of_a_month_holds_the_pdfs_of_exactly_the_profiles_the_user_may_see(client):
+    import io
+    import zipfile
+
+    from invoicing.services.pdf import invoice_render_pdf
+
+    account = BillingAccountFactory()
+    first, second = BillingProfileFactory(account=account, name="A"), BillingProfileFactory(account=account, name="B")
+    numbers = {}
+    for profile in (first, second):
+        for day in (date(2026, 10, 1), date(2026, 11, 1)):
+            start = date(day.year, day.month - 1, day.day)
+            buy_in(profile, start, day)
+            inv, _created = invoice_generate(profile_id=profile.pk, period_start=start, period_end=day, issue_date=day)
+            invoice_render_pdf(invoice_id=inv.pk)
+            numbers[profile.pk, day.month] = inv.number
+    elsewhere = BillingProfileFactory()  # another account's invoice of the same month
+    buy_in(elsewhere, date(2026, 10, 1), date(2026, 11, 1))
+    invoice_render_pdf(invoice_id=invoice_generate(profile_id=elsewhere.pk, period_start=date(2026, 10, 1),
+                                                   period_end=date(2026, 11, 1), issue_date=date(2026, 11, 1))[0].pk)
+    url = reverse("invoicing:account-invoices-zip", args=[account.pk])
+
+    def names(user):
+        client.force_login(user)
+        response = client.get(url, {"month": "2026-11"})
+        assert response.status_code == 200 and response.streaming and response["Content-Type"] == "application/zip"
+        return sorted(zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content))).namelist())
+
+    account_reader = UserFactory()
+    grant(account_reader, Role.ACCOUNT_READER, account)
+    assert names(account_reader) == sorted(f"invoice-{numbers[p.pk, 11]}.pdf" for p in (first, second))
+    page_text = client.get(reverse("profiles:account-overview", args=[account.pk])).text
+    assert f'action="{url}"' in page_text and 'name="month" required value="2026-11"' in page_text
+    bad = client.get(url, {"month": "nope"}, follow=True)
+    assert bad.redirect_chain[-1][0] == reverse("profiles:account-overview", args=[account.pk])
+    assert "Choose a month to download." in bad.text
+    assert "No invoice PDFs for that month." in client.get(url, {"month": "2025-01"}, follow=True).text
+
+    one_profile = UserFactory()  # a role on one profile of the account: that profile's PDFs only
+    grant(one_profile, Role.INVOICE_MANAGER, second)
+    assert names(one_profile) == [f"invoice-{numbers[second.pk, 11]}.pdf"]
+    assert client.get(reverse("profiles:account-overview", args=[account.pk])).status_code == 404
+
+    outsider = UserFactory()
+    grant(outsider, Role.OWNER, elsewhere)
+    client.force_login(outsider)
+    assert client.get(url, {"month": "2026-11"}).status_code == 404
+    assert client.get(reverse("invoicing:account-invoices-zip", args=[999999]), {"month": "2026-11"}
+                      ).status_code == 404

@@ -1,18 +1,26 @@
-"""The Invoices tab and the permission-checked PDF download."""
+"""The Invoices tab, the invoice page, and the permission-checked PDF, XML and month ZIP downloads."""
 
 from __future__ import annotations
 
+import zipfile
+from datetime import date
+
 from django.conf import settings
-from django.http import FileResponse, Http404, HttpResponse
+from django.contrib import messages
+from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect
+from django.utils.translation import gettext as _
 
 from billing_admin.core.htmx import render_page_or_partial
 from billing_admin.core.permissions import Action
-from billing_admin.core.views import object_action_required
+from billing_admin.core.views import checks_permissions_itself, object_action_required
 from invoicing.models import Payment
 from invoicing.selectors import invoice_detail, invoice_loader, invoices_for, invoices_issued_in
 from invoicing.services.einvoice import NotAnEInvoice, invoice_einvoice_xml
 from invoicing.views.overview import next_invoice_card
-from profiles.selectors import profile_loader
+from profiles.models import BillingProfile
+from profiles.permissions import profiles_with_action
+from profiles.selectors import account_get, profile_loader
 from profiles.tabs import profile_tab_context
 
 
@@ -91,8 +99,6 @@ class _ZipStream:
 
 def zip_stream(files):
     """Yield a ZIP archive of ``(name, open_file)`` pairs piece by piece, one file in memory at a time."""
-    import zipfile
-
     stream = _ZipStream()
     with zipfile.ZipFile(stream, "w", compression=zipfile.ZIP_STORED) as archive:  # PDFs are compressed already
         for name, opener in files:
@@ -104,26 +110,56 @@ def zip_stream(files):
     yield stream.take()
 
 
+def _month(request) -> date | None:
+    """The first day of the month asked for with ``?month=YYYY-MM``, or None."""
+    try:
+        year, month = (int(part) for part in request.GET.get("month", "").split("-"))
+        return date(year, month, 1)
+    except (TypeError, ValueError):
+        return None
+
+
+def _zip_response(invoices, filename: str):
+    files = [(f"invoice-{inv.number}.pdf", lambda inv=inv: inv.pdf.open("rb")) for inv in invoices]
+    response = StreamingHttpResponse(zip_stream(files), content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
 @object_action_required(Action.VIEW, profile_loader)
 def invoices_zip(request, profile):
     """All PDFs of the invoices issued in one month (``?month=YYYY-MM``), as a streamed ZIP."""
-    from datetime import date
-
-    from django.contrib import messages
-    from django.http import StreamingHttpResponse
-    from django.shortcuts import redirect
-    from django.utils.translation import gettext as _
-    try:
-        year, month = (int(part) for part in request.GET.get("month", "").split("-"))
-        first = date(year, month, 1)
-    except (TypeError, ValueError):
+    first = _month(request)
+    if first is None:
         messages.error(request, _("Choose a month to download."))
         return redirect("invoicing:profile-invoices", profile.pk)
-    invoices = [inv for inv in invoices_issued_in(profile=profile, month=first) if inv.pdf]
+    invoices = [inv for inv in invoices_issued_in(profiles=[profile], month=first) if inv.pdf]
     if not invoices:
         messages.error(request, _("No invoice PDFs for that month."))
         return redirect("invoicing:profile-invoices", profile.pk)
-    files = [(f"invoice-{inv.number}.pdf", lambda inv=inv: inv.pdf.open("rb")) for inv in invoices]
-    response = StreamingHttpResponse(zip_stream(files), content_type="application/zip")
-    response["Content-Disposition"] = f'attachment; filename="invoices-{first:%Y-%m}-profile-{profile.pk}.zip"'
-    return response
+    return _zip_response(invoices, f"invoices-{first:%Y-%m}-profile-{profile.pk}.zip")
+
+
+@checks_permissions_itself("the account's profiles whose invoices the user may see")
+def account_invoices_zip(request, account_id: int):
+    """All PDFs of the invoices issued in one month on the account's profiles that the user may see (a role on
+    one profile: that profile's), as a streamed ZIP. No visible profile on the account: 404, as for no account."""
+    profiles = list(profiles_with_action(request.user, Action.VIEW, BillingProfile.objects.filter(
+        account_id=account_id)).values_list("pk", flat=True))
+    if not profiles:
+        raise Http404
+
+    def back(message: str):
+        messages.error(request, message)
+        account = account_get(account_id=account_id)
+        if request.checker.has(Action.VIEW_ACCOUNT, account):
+            return redirect("profiles:account-overview", account_id)
+        return redirect("profiles:profile-list")
+
+    first = _month(request)
+    if first is None:
+        return back(_("Choose a month to download."))
+    invoices = [inv for inv in invoices_issued_in(profiles=profiles, month=first) if inv.pdf]
+    if not invoices:
+        return back(_("No invoice PDFs for that month."))
+    return _zip_response(invoices, f"invoices-{first:%Y-%m}-account-{account_id}.zip")
