@@ -3,7 +3,7 @@
 Registered into ``profiles.registry`` from ``InvoicingConfig.ready()``: the Invoices tab and the
 two credit tabs (which exist only for profiles that have ever had credits), the Overview's
 next-invoice and spend cards, the past-due notice above the tabs, the list's latest-invoice
-column, the invoices and amounts due on the billing account page,
+column, the invoices, amounts due and spend per profile chart on the billing account page,
 and the rules that block disabling a profile or removing its only payment method.
 """
 
@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy
 
 from invoicing import selectors
 from invoicing.models import Invoice
-from invoicing.views.overview import next_invoice_card, spend_card
+from invoicing.views.overview import account_spend_card, next_invoice_card, spend_card
 from profiles import registry
 
 
@@ -100,6 +100,8 @@ def register() -> None:
     registry.register_account_summary(registry.AccountSummary(
         "invoices", gettext_lazy("Latest invoice and amount due"), "invoicing/_account_profile_invoice.html",
         "invoicing/_account_due.html", selectors.account_invoice_summary))
+    registry.register_account_card(registry.AccountCard("spend", "invoicing/_account_spend_card.html",
+                                                        account_spend_card))
     registry.register_disable_blocker("open-invoices", _disable_blocked_by_open_invoices)
     registry.register_disable_blocker("active-credits", _disable_blocked_by_credits)
     registry.register_disable_blocker("uninvoiced-charges", _disable_blocked_by_charges)

@@ -186,24 +186,38 @@ def invoice_detail(*, invoice) -> dict:
     }
 
 
-def spend_by_month(*, profile, today: date, months: int = 12) -> list[tuple[date, Decimal]]:
-    """(first day of the month, invoiced total) for the ``months`` months up to ``today``'s, oldest
-    first; void invoices do not count. One query."""
-    from django.db.models.functions import TruncMonth
-
+def month_starts(today: date, months: int = 12) -> list[date]:
+    """The first days of the ``months`` months up to ``today``'s, oldest first."""
     first = today.replace(day=1)
     starts = []
     for _ in range(months):
         starts.append(first)
         first = (first - timedelta(days=1)).replace(day=1)
-    starts.reverse()
-    totals = dict(
-        Invoice.objects.filter(profile=profile, issue_date__gte=starts[0], issue_date__lte=today)
-        .exclude(status=Invoice.Status.VOID)
-        .annotate(month=TruncMonth("issue_date")).values_list("month").annotate(s=Sum("total"))
-        .values_list("month", "s")
-    )
-    return [(start, totals.get(start, ZERO) or ZERO) for start in starts]
+    return starts[::-1]
+
+
+def spend_by_month_per_profile(*, profiles, today: date, months: int = 12) -> tuple[list[date], dict[int, list]]:
+    """The first days of the ``months`` months up to ``today``'s (oldest first), and for each of ``profiles``
+    (profiles or ids) its invoiced total of each of those months, in its own currency; void invoices do not
+    count. One query, whatever the number of profiles."""
+    from django.db.models.functions import TruncMonth
+
+    starts = month_starts(today, months)
+    ids = [getattr(p, "pk", p) for p in profiles]
+    totals: dict[tuple[int, date], Decimal] = {}
+    if ids:
+        rows = (Invoice.objects.filter(profile_id__in=ids, issue_date__gte=starts[0], issue_date__lte=today)
+                .exclude(status=Invoice.Status.VOID).annotate(month=TruncMonth("issue_date"))
+                .values_list("profile_id", "month").annotate(s=Sum("total")).order_by())
+        totals = {(profile_id, month): total for profile_id, month, total in rows}
+    return starts, {pk: [totals.get((pk, start)) or ZERO for start in starts] for pk in ids}
+
+
+def spend_by_month(*, profile, today: date, months: int = 12) -> list[tuple[date, Decimal]]:
+    """(first day of the month, invoiced total) for the ``months`` months up to ``today``'s, oldest
+    first; void invoices do not count. One query."""
+    starts, per_profile = spend_by_month_per_profile(profiles=[profile], today=today, months=months)
+    return list(zip(starts, per_profile[profile.pk], strict=True))
 
 
 def invoices_issued_in(*, profiles, month: date):

@@ -2,7 +2,7 @@
 
 ``profiles`` never imports a higher app. An app that must show something on the profile pages
 (``invoicing``: the invoice and credit tabs, the past-due notice, the list's latest-invoice
-column, the invoices and amounts due on the billing account page) or must be asked before a
+column, the invoices, amounts due and spend chart on the billing account page) or must be asked before a
 profile changes (unpaid invoices block disabling) registers it here from its ``AppConfig.ready()``,
 the way pretix and Oscar let apps plug into a page.
 Registering the same key twice replaces the entry (``ready()`` may run again in tests).
@@ -66,6 +66,17 @@ class AccountSummary:
     summarize: Callable[[object, list], dict]
 
 
+@dataclass(frozen=True)
+class AccountCard:
+    """A card on the billing account page (the spend per profile chart): ``template`` shows, as ``card``, what
+    ``context(account, profiles)`` returns for the account's profiles the viewer may see (a fixed number of
+    queries, whatever the number of profiles), or nothing when it returns None."""
+
+    key: str
+    template: str
+    context: Callable[[object, list], dict | None]
+
+
 # A rule returns why the change cannot happen now (a sentence for the user), or None.
 Blocker = Callable[[object], str | None]
 
@@ -80,6 +91,7 @@ class _Registry:
     overview_cards: dict[str, Fragment] = field(default_factory=dict)
     profile_annotations: dict[str, Callable[[], object]] = field(default_factory=dict)
     account_summaries: dict[str, AccountSummary] = field(default_factory=dict)
+    account_cards: dict[str, AccountCard] = field(default_factory=dict)
     # How the activity views name what happened and which field changed (verb / field → label).
     activity_verbs: dict[str, str] = field(default_factory=dict)
     activity_fields: dict[str, str] = field(default_factory=dict)
@@ -136,6 +148,20 @@ def register_account_summary(summary: AccountSummary) -> None:
 def account_summaries_for(account, profiles: list) -> list[dict]:
     """Each registered summary with its data for the account page."""
     return [{"summary": s, "data": s.summarize(account, profiles)} for s in registry.account_summaries.values()]
+
+
+def register_account_card(card: AccountCard) -> None:
+    registry.account_cards[card.key] = card
+
+
+def account_cards_for(account, profiles: list) -> list[dict]:
+    """Each registered account card with something to show, in registration order."""
+    shown = []
+    for card in registry.account_cards.values():
+        data = card.context(account, profiles)
+        if data is not None:
+            shown.append({"template": card.template, "data": data})
+    return shown
 
 
 def register_activity_labels(*, verbs: dict | None = None, fields: dict | None = None,

@@ -17,7 +17,7 @@ from profiles.models import (
     RoleAssignment,
 )
 from profiles.permissions import accounts_with_action, profiles_with_action
-from profiles.registry import account_summaries_for, annotate_profile, list_columns
+from profiles.registry import account_cards_for, account_summaries_for, annotate_profile, list_columns
 
 
 def profile_get(*, profile_id) -> BillingProfile | None:
@@ -193,17 +193,19 @@ def account_loader(kwargs: dict) -> BillingAccount | None:
     return account_get(account_id=kwargs.pop("account_id"))
 
 
-def account_page(*, account: BillingAccount) -> dict:
-    """What the billing account page shows, in a fixed number of queries: its profiles with what higher apps
-    add to them (latest invoice, amount due), its roles and its pending invitations."""
-    profiles = list(BillingProfile.objects.filter(account=account).order_by("name", "pk"))
+def account_page(*, account: BillingAccount, user) -> dict:
+    """What the billing account page shows, in a fixed number of queries: its profiles that ``user`` may see with
+    what higher apps add to them (latest invoice, amount due, spend chart), its roles and its pending invitations."""
+    profiles = list(profiles_with_action(user, Action.VIEW, BillingProfile.objects.filter(account=account))
+                    .order_by("name", "pk"))
     summaries = account_summaries_for(account, profiles)
-    rows = [{"profile": p, "cells": [{"template": s["summary"].profile_template, "header": s["summary"].header,
+    rows = [{"profile": p, "cells": [{"template": s["summary"].profile_template,
                                       "data": s["data"]["per_profile"].get(p.pk)} for s in summaries]}
             for p in profiles]
     assignments = list(RoleAssignment.objects.filter(account=account).select_related("user", "granted_by")
                        .order_by("granted_at", "pk"))
     return {"rows": rows, "summaries": summaries, "assignments": assignments,
+            "cards": account_cards_for(account, profiles),
             "columns": [s["summary"].header for s in summaries]}
 
 

@@ -97,3 +97,121 @@ def test_the_chart_s_lengths_stay_numbers_in_dutch(client, profile):
     rects = re.findall(r'<rect class="bar" x="([^"]+)" y="([^"]+)" width="([^"]+)" height="([^"]+)"', text)
     assert len(rects) == 13
     assert all(re.fullmatch(r"\d+(\.\d)?", value) for rect in rects for value in rect)  # "15,2" is no SVG length
+
+
+# --- the billing account page: spend per profile, side by side ---------------------------------------------
+@pytest.fixture
+def account(monkeypatch):
+    monkeypatch.setattr("billing_admin.core.dates.billing_today", lambda: TODAY)
+    account = BillingAccountFactory(country="NL", tax_rate=0)
+    web = BillingProfileFactory(account=account, name="Web shop", invoice_day=1)
+    lab = BillingProfileFactory(account=account, name="Lab", invoice_day=1)
+    bill(web, date(2026, 6, 1), "300")
+    bill(web, date(2026, 11, 1), "120")
+    bill(lab, date(2026, 11, 1), "600")
+    bill(lab, date(2025, 11, 1), "5000")  # 13 months ago: outside the chart
+    return account
+
+
+def account_page(client, account, **headers):
+    return client.get(reverse("profiles:account-overview", args=[account.pk]), **headers)
+
+
+def bars(svg):
+    return re.findall(r'<rect class="bar( s\d)?" x="([\d.]+)" y="[\d.]+" width="[\d.]+" height="([\d.]+)"><title>'
+                      r'([^<]*)</title>', svg)
+
+
+def test_the_account_page_draws_each_profile_side_by_side_with_a_table(client, account):
+    reader = UserFactory()
+    grant(reader, Role.ACCOUNT_READER, account)
+    client.force_login(reader)
+    response = account_page(client, account)
+    text = response.text
+    card = text[text.index('id="account-spend"'):]
+    svg = card[card.index('<svg class="chart"'):card.index("</svg>")]
+    drawn = bars(svg)
+    assert len(drawn) == 24  # 12 months × 2 profiles; profiles in name order: Lab (s0), then Web shop (s1)
+    assert {css for css, *_ in drawn} == {" s0", " s1"}
+    by_title = {title: float(height) for _css, _x, height, title in drawn}
+    assert by_title["Lab, November 2026: €600.00"] == max(by_title.values())
+    assert by_title["Web shop, November 2026: €120.00"] == pytest.approx(by_title["Lab, November 2026: €600.00"] / 5,
+                                                                         abs=0.2)  # one scale
+    assert by_title["Web shop, June 2026: €300.00"] > 0 and by_title["Lab, June 2026: €0.00"] == 0
+    november = [(x, title) for _css, x, _h, title in drawn if "November 2026" in title]
+    assert [t.split(",")[0] for _x, t in sorted(november, key=lambda b: float(b[0]))] == ["Lab", "Web shop"]
+    assert '<text class="max" x="4" y="12">€600.00</text>' in svg  # the tallest bar, never a sum of profiles
+    table = card[card.index("<table"):card.index("</table>")]
+    assert '<th scope="col" class="num">Lab</th><th scope="col" class="num">Web shop</th>' in table
+    assert ('<th scope="row">November 2026</th><td class="num">€600.00</td><td class="num">€120.00</td>'
+            in table)
+    assert "December 2025" in table and "November 2025" not in table
+    assert " style=" not in text and "<script>" not in text
+    assert "'unsafe-inline'" not in response["Content-Security-Policy"]
+
+
+def test_the_account_chart_shows_only_the_profiles_the_viewer_may_see(client, account):
+    from guardian.shortcuts import assign_perm
+
+    lab = account.profiles.get(name="Lab")
+    viewer = UserFactory()  # may see the account and one of its profiles, not the other
+    assign_perm("view_billingaccount", viewer, account)
+    assign_perm("view_billingprofile", viewer, lab)
+    client.force_login(viewer)
+    text = account_page(client, account).text
+    card = text[text.index('id="account-spend"'):]
+    assert "Web shop" not in text and "€300.00" not in card and "€120.00" not in card
+    assert len(bars(card[:card.index("</svg>")])) == 12 and "€600.00" in card
+
+
+def test_two_currencies_on_one_account_are_two_charts_never_added_up(client, account):
+    BillingProfile = type(account.profiles.first())
+    dollars = BillingProfileFactory(account=account, name="US branch", currency="USD", invoice_day=1)
+    bill(dollars, date(2026, 11, 1), "1000")
+    assert BillingProfile.objects.filter(account=account).count() == 3
+    owner = UserFactory()
+    grant(owner, Role.ACCOUNT_OWNER, account)
+    client.force_login(owner)
+    text = account_page(client, account).text
+    card = text[text.index('id="account-spend"'):text.index("</section>", text.index('id="account-spend"'))]
+    assert card.count('<svg class="chart"') == 2
+    eur, usd = card.split('id="account-spend-USD"')
+    assert "in EUR" in eur and '<text class="max" x="4" y="12">€600.00</text>' in eur and "US branch" not in eur
+    assert '<text class="max" x="4" y="12">$1,000.00</text>' in usd and "Lab" not in usd
+    assert len(bars(usd)) == 12 and len(bars(eur)) == 24
+    for total in ("€1,600.00", "€1,720.00", "$1,600.00", "1,720.00", "1,600.00"):  # no sum across currencies
+        assert total not in card
+
+
+def test_the_account_page_s_queries_do_not_grow_with_profiles_or_invoices(client, account):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    owner = UserFactory()
+    grant(owner, Role.ACCOUNT_OWNER, account)
+    client.force_login(owner)
+
+    def count():
+        with CaptureQueriesContext(connection) as ctx:
+            assert account_page(client, account).status_code == 200
+        return len(ctx.captured_queries)
+
+    before = count()
+    for n in range(4):
+        extra = BillingProfileFactory(account=account, name=f"Team {n}", invoice_day=1)
+        bill(extra, date(2026, 3 + n, 1), "10")
+        bill(extra, date(2026, 9, 1), "20")
+    text = account_page(client, account).text
+    assert len(bars(text[text.index('id="account-spend"'):])) == 12 * 6
+    assert count() == before
+
+
+def test_the_account_chart_in_dutch(client, account):
+    owner = UserFactory()
+    grant(owner, Role.ACCOUNT_OWNER, account)
+    client.force_login(owner)
+    client.cookies["django_language"] = "nl"
+    text = account_page(client, account, HTTP_ACCEPT_LANGUAGE="nl").text
+    assert "Uitgaven per factureringsprofiel" in text
+    rects = re.findall(r'<rect class="bar s\d" x="([^"]+)" y="([^"]+)" width="([^"]+)" height="([^"]+)"', text)
+    assert len(rects) == 24 and all(re.fullmatch(r"\d+(\.\d)?", v) for rect in rects for v in rect)

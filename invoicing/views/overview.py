@@ -1,10 +1,16 @@
-"""What invoicing adds to the profile pages: the next-invoice preview and the spend chart cards."""
+"""What invoicing adds to the profile and account pages: the next-invoice preview and the spend charts."""
 
 from __future__ import annotations
 
+from datetime import date
+
+from babel.dates import format_date
+from django.utils import translation
+from django.utils.translation import gettext
+
 from billing_admin.core.dates import billing_today
 from billing_admin.core.money import ZERO, format_money, round_money
-from invoicing.selectors import spend_by_month
+from invoicing.selectors import spend_by_month, spend_by_month_per_profile
 from invoicing.services.drafts import next_invoice_preview
 
 
@@ -18,34 +24,49 @@ def next_invoice_card(profile) -> dict | None:
 
 
 CHART = {"width": 640, "height": 220, "top": 16, "bottom": 36, "left": 8, "right": 8}
+SERIES_COLOURS = 8  # CSS classes s0 … s7 (static/css/app.css), repeated for more series
+
+
+def bar_chart(*, months: list[tuple[date, bool]], series: list[tuple[str, list]], currency: str) -> dict:
+    """Geometry of a bar chart of amounts in one currency: for each month (``(first day, is an estimate)``) a
+    group of bars, one per series (``(name, values per month)``) side by side, on one scale. The SVG is drawn
+    by ``invoicing/_spend_chart.html`` (no inline style: CSP), which also writes the numbers as a table."""
+    lang = (translation.get_language() or "en").replace("-", "_")
+    c = CHART
+    plot_h = c["height"] - c["top"] - c["bottom"]
+    slot = (c["width"] - c["left"] - c["right"]) / max(len(months), 1)
+    bar_w = slot * 0.7 / max(len(series), 1)
+    several = len(series) > 1
+    values = [[round_money(v, currency) for v in vals] for _name, vals in series]
+    top = max((v for vals in values for v in vals), default=ZERO)
+    groups = []
+    for i, (start, estimate) in enumerate(months):
+        bars = []
+        for j, (name, _vals) in enumerate(series):
+            value = values[j][i]
+            h = float(value / top) * plot_h if top > 0 else 0
+            # SVG lengths as plain strings: a template would localise a float ("15,2" in Dutch), which is no length.
+            bars.append({"x": f"{c['left'] + i * slot + slot * 0.15 + j * bar_w:.1f}", "w": f"{bar_w:.1f}",
+                         "h": f"{h:.1f}", "y": f"{c['top'] + plot_h - h:.1f}", "value": value,
+                         "text": format_money(value, currency), "name": name if several else "",
+                         "css": f"s{j % SERIES_COLOURS}" if several else ""})
+        groups.append({"label": format_date(start, "MMM yy", locale=lang) + ("*" if estimate else ""),
+                       "long_label": format_date(start, "MMMM y", locale=lang), "estimate": estimate,
+                       "cx": f"{c['left'] + i * slot + slot / 2:.1f}", "ty": str(c["height"] - c["bottom"] + 16),
+                       "bars": bars})
+    return {"groups": groups, "width": c["width"], "height": c["height"], "baseline": c["top"] + plot_h,
+            "series": [{"name": name, "css": f"s{j % SERIES_COLOURS}"} for j, (name, _v) in enumerate(series)],
+            "several": several, "max_text": format_money(top, currency), "currency": currency, "has_data": top > 0}
 
 
 def spend_chart(*, months: list, estimate, currency: str) -> dict:
-    """Geometry of the spend chart (SVG drawn by the template, no inline style: CSP), and its rows."""
-    from babel.dates import format_date
-    from django.utils import translation
-    lang = translation.get_language() or "en"
-    rows = [{"label": format_date(start, "MMM yy", locale=lang.replace("-", "_")),
-             "long_label": format_date(start, "MMMM y", locale=lang.replace("-", "_")),
-             "value": round_money(value, currency), "estimate": False} for start, value in months]
+    """The Overview's chart: the profile's invoiced months and, marked, the next invoice's estimate."""
+    rows = [(start, False) for start, _value in months]
+    values = [value for _start, value in months]
     if estimate is not None:
-        day, value = estimate
-        rows.append({"label": format_date(day, "MMM yy", locale=lang.replace("-", "_")) + "*",
-                     "long_label": format_date(day, "MMMM y", locale=lang.replace("-", "_")),
-                     "value": round_money(value, currency), "estimate": True})
-    top = max((r["value"] for r in rows), default=ZERO)
-    c = CHART
-    plot_h = c["height"] - c["top"] - c["bottom"]
-    slot = (c["width"] - c["left"] - c["right"]) / max(len(rows), 1)
-    for i, row in enumerate(rows):
-        h = float(row["value"] / top) * plot_h if top > 0 else 0
-        # SVG lengths as plain strings: a template would localise a float ("15,2" in Dutch), which is no length.
-        row.update({"x": f"{c['left'] + i * slot + slot * 0.15:.1f}", "w": f"{slot * 0.7:.1f}",
-                    "h": f"{h:.1f}", "y": f"{c['top'] + plot_h - h:.1f}",
-                    "cx": f"{c['left'] + i * slot + slot / 2:.1f}", "ty": str(c["height"] - c["bottom"] + 16),
-                    "text": format_money(row["value"], currency)})
-    return {"rows": rows, "width": c["width"], "height": c["height"], "baseline": c["top"] + plot_h,
-            "max_text": format_money(top, currency), "currency": currency, "has_data": top > 0}
+        rows.append((estimate[0], True))
+        values.append(estimate[1])
+    return bar_chart(months=rows, series=[(gettext("Invoiced"), values)], currency=currency)
 
 
 def spend_card(profile) -> dict | None:
@@ -54,3 +75,17 @@ def spend_card(profile) -> dict | None:
     day, draft = next_invoice_preview(profile=profile, today=today)
     estimate = (day, draft.total) if draft is not None else None
     return spend_chart(months=months, estimate=estimate, currency=profile.currency)
+
+
+def account_spend_card(account, profiles: list) -> dict | None:
+    """The billing account page's chart: each of ``profiles`` (those the viewer may see) side by side over the
+    last 12 invoiced months, one chart per currency (amounts of two currencies are never added up or put on
+    one scale). One query, whatever the number of profiles."""
+    if not profiles:
+        return None
+    starts, per_profile = spend_by_month_per_profile(profiles=profiles, today=billing_today())
+    months = [(start, False) for start in starts]
+    currencies = sorted({p.currency for p in profiles})
+    charts = [bar_chart(months=months, series=[(p.name, per_profile[p.pk]) for p in profiles if p.currency == cur],
+                        currency=cur) for cur in currencies]
+    return {"charts": charts}

@@ -36,7 +36,7 @@ def account_context(request, account, *, editing: bool = False, form=None, grant
     checker = request.checker
     can_manage = checker.has(Action.MANAGE_ACCOUNT_ROLES, account)
     context = {
-        "account": account, **account_page(account=account),
+        "account": account, **account_page(account=account, user=request.user),
         "can_edit_account": checker.has(Action.EDIT_ACCOUNT, account),
         "can_manage_account_roles": can_manage,
         "can_see_activity": can_manage,
