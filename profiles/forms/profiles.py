@@ -1,4 +1,5 @@
 from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext_lazy as _
 
 from profiles.models import BillingAccount, BillingProfile
@@ -8,11 +9,14 @@ INVOICE_DAY_WIDGET = forms.NumberInput(attrs={"min": 1, "max": 28, "step": 1})
 
 
 class InvoiceDayRange:
-    """The browser's number input stops at 1 and 28 (the form field alone would say min="0")."""
+    """The browser's number input stops at 1 and 28 (the form field alone would say min="0"), and the form
+    says so with the other fields' messages, not only once they are right and the model is validated."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["invoice_day"].widget.attrs.update(min=1, max=28)
+        field = self.fields["invoice_day"]
+        field.widget.attrs.update(min=1, max=28)
+        field.validators += [MinValueValidator(1), MaxValueValidator(28)]
 
 
 class ProfileDetailsForm(InvoiceDayRange, forms.ModelForm):

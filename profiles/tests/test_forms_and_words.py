@@ -75,3 +75,16 @@ def test_create_profile_currency_line_follows_the_account_chosen(client):
     line = client.get(url, {"account": swiss.pk}, **HX).text
     assert 'id="currency"' in line and "<strong>CHF</strong>" in line
     assert "<strong>JPY</strong>" in client.get(url, {"account": japan.pk}, **HX).text
+
+
+@pytest.mark.parametrize("day", ["0", "31"])
+def test_an_invoice_day_out_of_range_is_refused_with_the_other_mistakes_at_once(client, day):
+    """It was refused only once every other field was right: fix those, submit, and only then hear of 1 to 28."""
+    account = BillingAccountFactory()
+    user = UserFactory()
+    grant(user, Role.ACCOUNT_OWNER, account)
+    client.force_login(user)
+    page = client.post(reverse("profiles:profile-create"), {"account": account.pk, "name": "Finance",
+                                                             "invoice_language": "en", "invoice_day": day}).text
+    assert re.search(r'id="id_invoice_day_error"[^>]*>\s*<li>[^<]*(1|28)', page), "no message on the invoice day"
+    assert re.search(r'id="id_contact_email_error"', page)  # the other mistake in the same answer
