@@ -315,6 +315,35 @@ def test_re_rendering_an_invoice_gives_the_same_pdf():
     assert render_pdf_bytes(invoice_html(invoice)) == render_pdf_bytes(invoice_html(invoice))
 
 
+def test_the_pdf_is_the_one_weasyprints_own_user_agent_stylesheet_gives():
+    """Invoices render with a trimmed user-agent stylesheet (static/invoice/ua.css) for speed: the PDF must
+    be the same, byte for byte, as with WeasyPrint's whole one. An element added to the invoice template
+    that needs a rule of WeasyPrint's sheet fails here until ua.css has that rule."""
+    from weasyprint import HTML
+
+    from invoicing.services.einvoice import invoice_einvoice_xml
+
+    eur = BillingProfileFactory(po_number="PO-7", invoice_language="nl", account=BillingAccountFactory(
+        country="NL", tax_id="NL123456789B01"))
+    credit_lot_add(actor=None, profile=eur, source="promotional", amount=Decimal("25.00"), start_date=date(2026, 10, 1),
+                   expiration_date=date(2027, 1, 31))
+    buy(eur, *[("3", "12.50", True)] * 30)  # two pages: the lines table breaks and repeats its header
+    usd = BillingProfileFactory(account=BillingAccountFactory(country="US", tax_rate=0))
+    buy(usd, ("1", "10", True))
+    void = BillingProfileFactory()
+    buy(void, ("2", "99.99", False))
+    billing_run(day=NOV1)
+    invoice_void(actor=None, invoice=Invoice.objects.get(profile=void), reason="Wrong quantity")
+    invoices = list(Invoice.objects.order_by("pk"))
+    assert len(invoices) == 3 and invoices[2].status == Invoice.Status.VOID
+    for invoice in invoices:
+        html = invoice_html(invoice)
+        xml = invoice_einvoice_xml(invoice) if invoice.status != Invoice.Status.VOID else None
+        same = render_pdf_bytes(html, einvoice_xml=xml) == render_pdf_bytes(html, einvoice_xml=xml, html_class=HTML)
+        assert same, f"{invoice.number}: the PDF differs from the one WeasyPrint's user-agent stylesheet gives"
+    assert len(PdfReader(io.BytesIO(render_pdf_bytes(invoice_html(invoices[0])))).pages) >= 2
+
+
 def test_run_billing_command_prints_a_summary_and_refuses_a_bad_date(capsys):
     profile = BillingProfileFactory()
     buy(profile, ("1", "10", True))
