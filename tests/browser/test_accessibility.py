@@ -1,0 +1,226 @@
+"""axe-core on every page and tab, as each role, on a desktop and a phone, in English and Dutch.
+
+No violation of impact serious or critical may remain; the moderate and minor ones are listed in
+var/screenshots/axe-report.txt (and printed at the end of the run) so that they can be read and fixed.
+
+To keep the matrix bounded the demo data is seeded once for the module and served by a live server of
+this module (the ``live_server`` fixture would empty the database after every test); each (role,
+viewport, language) has one browser context, signed in once with a session made on the server side.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.test import Client, override_settings
+
+from tests.browser.conftest import SCREENSHOTS
+
+# The database is needed (the test database is set up for it), but only through the module's data: each test's
+# own transaction stays empty.
+pytestmark = [pytest.mark.browser, pytest.mark.django_db]
+
+VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
+LANGUAGES = ("en", "nl")
+ROLES = ("account-owner", "owner", "contributor", "reader", "invoice-manager")
+BLOCKING = ("critical", "serious")
+REPORT = SCREENSHOTS / "axe-report.txt"
+
+
+def axe_source() -> str:
+    import axe_playwright_python
+
+    return (Path(axe_playwright_python.__file__).parent / "axe.min.js").read_text(encoding="utf-8")
+
+
+class Matrix:
+    """What axe found, page by page, and how long it took."""
+
+    def __init__(self):
+        self.started = time.monotonic()
+        self.checked = []  # (who, viewport, language, page)
+        self.skipped = []  # (who, page, status): pages a role may not open
+        self.seconds = defaultdict(float)  # page -> seconds spent loading it and running axe
+        self.found = defaultdict(list)  # (impact, rule id, help) -> ["who/viewport/language/page: target", ...]
+
+    def record(self, who, viewport, language, name, violations):
+        self.checked.append((who, viewport, language, name))
+        for v in violations:
+            where = f"{who}/{viewport}/{language}/{name}"
+            for node in v["nodes"]:
+                self.found[(v["impact"] or "minor", v["id"], v["help"])].append(f"{where}: {' '.join(node['target'])}")
+
+    def blocking(self, who):
+        return {key: [w for w in where if w.startswith(f"{who}/")] for key, where in self.found.items()
+                if key[0] in BLOCKING and any(w.startswith(f"{who}/") for w in where)}
+
+    def report(self) -> str:
+        seconds = time.monotonic() - self.started
+        by_impact = Counter()
+        for (impact, _, _), where in self.found.items():
+            by_impact[impact] += len(where)
+        pages = sorted({c[3] for c in self.checked})
+        lines = [
+            f"axe-core on {len(self.checked)} page views: {len(pages)} pages"
+            f" x roles {sorted({c[0] for c in self.checked})}"
+            f" x viewports {sorted({c[1] for c in self.checked})} x languages {sorted({c[2] for c in self.checked})}"
+            f" in {seconds:.0f} s",
+            "violations (elements) by impact: "
+            + ", ".join(f"{impact} {by_impact[impact]}" for impact in ("critical", "serious", "moderate", "minor")),
+            f"pages: {', '.join(pages)}",
+            "seconds per page (load and axe, all views): "
+            + ", ".join(f"{name} {s:.1f}" for name, s in sorted(self.seconds.items(), key=lambda i: -i[1])),
+            "not open to the role (403/404, as designed): "
+            + ", ".join(sorted({f'{who}: {name} ({status})' for who, name, status in self.skipped})),
+        ]
+        for (impact, rule, help_text), where in sorted(self.found.items()):
+            lines.append(f"\n[{impact}] {rule}: {help_text} ({len(where)} elements)")
+            lines.extend(f"  {w}" for w in sorted(set(where))[:12])
+            if len(set(where)) > 12:
+                lines.append(f"  ... and {len(set(where)) - 12} more")
+        return "\n".join(lines) + "\n"
+
+
+@pytest.fixture(scope="module")
+def seeded(request, django_db_setup, django_db_blocker, tmp_path_factory):
+    """The demo data, seeded once, served by a live server of this module; emptied again at the end."""
+    from pytest_django.live_server_helper import LiveServer
+
+    media = override_settings(MEDIA_ROOT=tmp_path_factory.mktemp("axe-media"))
+    with django_db_blocker.unblock():
+        media.enable()
+        server = LiveServer("localhost")
+        server._live_server_modified_settings.enable()
+        try:
+            call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+            sessions = {who: session_cookie(f"{who}@example.com", server.url) for who in ROLES}
+            yield server, demo_pages(), Matrix(), sessions
+        finally:
+            server._live_server_modified_settings.disable()
+            server.stop()
+            call_command("flush", verbosity=0, interactive=False)
+            media.disable()
+
+
+@pytest.fixture(scope="module")
+def matrix(request, seeded):
+    matrix = seeded[2]
+    yield matrix
+    text = matrix.report()
+    REPORT.parent.mkdir(parents=True, exist_ok=True)
+    REPORT.write_text(text, encoding="utf-8")
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter:
+        reporter.write_line("")
+        for line in text.splitlines()[:60]:
+            reporter.write_line(line)
+        reporter.write_line(f"(the whole report: {REPORT})")
+
+
+def demo_pages() -> list[tuple[str, str]]:
+    from invoicing.models import Invoice
+    from profiles.models import BillingProfile
+
+    profile = BillingProfile.objects.get(name="Contoso Marketing")
+    paid = Invoice.objects.filter(profile=profile, status="paid").order_by("-issue_date").first()
+    due = Invoice.objects.filter(profile=profile, status="due").get()
+    base = f"/billing/profiles/{profile.pk}/"
+    account = f"/billing/accounts/{profile.account_id}/"
+    return [
+        ("profile-list", "/billing/profiles/"), ("create-profile", "/billing/profiles/new/"),
+        ("overview", base), ("edit-details", f"{base}edit/details/"), ("permissions", f"{base}permissions/"),
+        ("credit-balance", f"{base}credit-balance/"), ("credits", f"{base}credits/"), ("invoices", f"{base}invoices/"),
+        ("invoice-page", f"{base}invoices/{paid.pk}/"), ("pay-page", f"{base}invoices/{due.pk}/pay/"),
+        ("subscriptions", f"{base}subscriptions/"), ("payment-methods", f"{base}payment-methods/"),
+        ("add-card", f"{base}payment-methods/add/card/"), ("profile-activity", f"{base}activity/"),
+        ("account-page", account), ("account-activity", f"{account}activity/"), ("purchase", "/billing/purchase/"),
+        ("help", "/help/"),
+    ]
+
+
+ANONYMOUS_PAGES = [("sign-in", "/accounts/login/"), ("password-reset", "/accounts/password_reset/"), ("help", "/help/")]
+
+
+def session_cookie(email: str, url: str) -> dict:
+    client = Client()
+    client.force_login(get_user_model().objects.get(email=email))
+    return {"name": settings.SESSION_COOKIE_NAME, "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+            "url": url}
+
+
+def check(browser, server, matrix, who, pages, session=None):
+    source = axe_source()
+    for viewport, size in VIEWPORTS.items():
+        for language in LANGUAGES:
+            context = browser.new_context(base_url=server.url, viewport=size, locale="en-US")
+            context.set_default_timeout(15_000)
+            context.add_init_script(script=source)  # axe itself, in every page (an init script is not subject to CSP)
+            cookies = [{"name": settings.LANGUAGE_COOKIE_NAME, "value": language, "url": server.url}]
+            if session:
+                cookies.append(session)
+            context.add_cookies(cookies)
+            page = context.new_page()
+            problems = []
+            page.on("console", lambda msg, problems=problems:
+                    problems.append((msg.text, msg.location.get("url", ""))) if msg.type == "error" else None)
+            try:
+                for name, path in pages:
+                    started = time.monotonic()
+                    response = page.goto(path)
+                    if response.status in (403, 404) and session:
+                        matrix.skipped.append((who, name, response.status))
+                        continue
+                    assert response.status == 200, f"{who} {path}: {response.status}"
+                    assert page.evaluate("document.documentElement.lang") == language
+                    loaded = time.monotonic()
+                    result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+                    matrix.seconds["(axe)"] += time.monotonic() - loaded
+                    matrix.record(who, viewport, language, name, result["violations"])
+                    matrix.seconds[name] += time.monotonic() - started
+            finally:
+                context.close()
+            paths = dict(pages)
+            refused = {f"{server.url}{paths[name]}" for w, name, _ in matrix.skipped if w == who}
+            problems = [text for text, url in problems if url not in refused]  # the 403/404 of a page not for them
+            assert problems == [], f"{who} {viewport} {language}: the browser console reported {problems}"
+
+
+@pytest.mark.parametrize("who", ROLES)
+def test_no_serious_or_critical_axe_violation_for_a_role(browser, seeded, matrix, who):
+    server, pages, _, sessions = seeded
+    check(browser, server, matrix, who, pages, session=sessions[who])
+    assert matrix.blocking(who) == {}, f"axe: serious or critical violations for {who}"
+    assert {c[3] for c in matrix.checked if c[0] == who} >= {"profile-list", "overview", "invoices", "invoice-page"}
+
+
+def test_no_serious_or_critical_axe_violation_signed_out(browser, seeded, matrix):
+    server, *_ = seeded
+    check(browser, server, matrix, "anonymous", ANONYMOUS_PAGES)
+    assert matrix.blocking("anonymous") == {}, "axe: serious or critical violations on the pages before sign-in"
+
+
+def test_every_page_was_checked_by_someone_in_every_viewport_and_language(seeded, matrix):
+    """The roles together reach every page (the account owner all of them): none escaped the matrix."""
+    pages = seeded[1]
+    for viewport in VIEWPORTS:
+        for language in LANGUAGES:
+            seen = {c[3] for c in matrix.checked if c[1] == viewport and c[2] == language}
+            assert seen >= {name for name, _ in pages + ANONYMOUS_PAGES}, (viewport, language)
+
+
+def test_axe_reports_what_it_should_on_a_broken_page(browser):
+    """The check can fail: a page with an unnamed image and an unlabelled field has critical violations."""
+    page = browser.new_page()
+    try:
+        page.set_content("<html><body><img src='x.png'><input></body></html>")
+        page.evaluate(axe_source())
+        result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    finally:
+        page.close()
+    assert {(v["id"], v["impact"]) for v in result["violations"]} >= {("image-alt", "critical"), ("label", "critical")}
