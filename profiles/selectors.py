@@ -199,7 +199,7 @@ def account_page(*, account: BillingAccount, user) -> dict:
     profiles = list(profiles_with_action(user, Action.VIEW, BillingProfile.objects.filter(account=account))
                     .order_by("name", "pk"))
     summaries = account_summaries_for(account, profiles)
-    rows = [{"profile": p, "cells": [{"template": s["summary"].profile_template,
+    rows = [{"profile": p, "cells": [{"template": s["summary"].profile_template, "header": s["summary"].header,
                                       "data": s["data"]["per_profile"].get(p.pk)} for s in summaries]}
             for p in profiles]
     assignments = list(RoleAssignment.objects.filter(account=account).select_related("user", "granted_by")
