@@ -2,7 +2,8 @@
 
 ``invoice_draft`` takes the charges to bill and the usable credit lots (earliest expiry first) and
 says what the invoice will be: each line's credits, what each lot gives, subtotal, credits, tax
-(per line, on what credits leave of it, rounded half-up in the currency), total and amount due.
+(on what credits leave of the lines, rounded once half-up in the currency, as EN 16931's BR-CO-17
+computes it), total and amount due.
 It writes nothing. ``invoice_generate`` stores exactly this; ``invoice_preview`` shows it before
 the invoice day, and ``run_billing --dry-run`` prints it.
 """
@@ -78,8 +79,12 @@ def allocate_credits(lines: list[DraftLine], lots: list) -> dict[int, Decimal]:
     return takes
 
 
-def line_tax(amount: Decimal, credits: Decimal, rate: Decimal, currency: str) -> Decimal:
-    return round_money((amount - credits) * rate / 100, currency)
+def invoice_tax(taxable: Decimal, rate: Decimal, currency: str) -> Decimal:
+    """The tax of an invoice: its taxable amount (lines − credits) × rate, rounded once, half up, to the minor
+    unit. One rounding per tax category, as EN 16931 (BR-CO-17) computes it: rounding each line's tax and adding
+    them up can differ by a cent per line (two lines of €0.10 at 5%: €0.02 per line, €0.01 for the category),
+    and then the PDF and its e-invoice would disagree. Every invoice has one rate, so one category."""
+    return round_money(taxable * rate / 100, currency)
 
 
 def invoice_draft(*, charges: list, lots: list, currency: str, tax_rate: Decimal) -> InvoiceDraft:
@@ -90,7 +95,7 @@ def invoice_draft(*, charges: list, lots: list, currency: str, tax_rate: Decimal
     draft.subtotal = round_money(sum((c.amount for c in charges), ZERO), currency)
     draft.lot_takes = allocate_credits(lines, [lot for lot in lots if lot.currency == currency])
     draft.credits_applied = round_money(sum(draft.lot_takes.values(), ZERO), currency)
-    draft.tax = sum((line_tax(x.amount, x.credits_applied, tax_rate, currency) for x in lines), ZERO)
+    draft.tax = invoice_tax(draft.subtotal - draft.credits_applied, tax_rate, currency)
     return draft
 
 

@@ -13,7 +13,11 @@ invoice's frozen snapshot and its stored lines, so it says exactly what the PDF 
 
 The VAT category follows the account's rate: ``S`` (standard) above zero; at zero ``AE``
 (reverse charge) for a buyer with a VAT id in another EU country, else ``Z`` (zero rated).
-A void invoice has no valid e-invoice: ``invoice_einvoice_xml`` refuses it.
+A void invoice has no valid e-invoice: ``invoice_einvoice_xml`` refuses it. Nor has an invoice in a
+currency with more than two decimals (KWD, BHD, JOD ...): EN 16931 allows at most two decimals for
+every amount (its BR-DEC rules, whatever the currency), and the Factur-X EXTENDED profile keeps
+those rules, so no profile could carry the invoice's amounts to the fils. Its PDF is PDF/A-3b
+without an embedded XML, and the invoice page says why (``einvoice_refusal``).
 """
 
 from __future__ import annotations
@@ -24,8 +28,9 @@ from decimal import Decimal
 from pathlib import Path
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
-from billing_admin.core.money import ZERO, round_money
+from billing_admin.core.money import ZERO, minor_units, round_money
 from invoicing.models import CreditTransaction, Invoice
 
 FACTURX_FILENAME = "factur-x.xml"
@@ -40,7 +45,22 @@ EU_COUNTRIES = {
 
 
 class NotAnEInvoice(ValueError):
-    """The invoice cannot be a valid e-invoice (it is void)."""
+    """The invoice cannot be a valid e-invoice (it is void, or its currency has more than two decimals)."""
+
+
+# EN 16931 BR-DEC: at most two decimals for every amount, in every currency and every Factur-X profile.
+MAX_DECIMALS = 2
+
+
+def einvoice_refusal(invoice: Invoice) -> str:
+    """Why the invoice has no valid e-invoice (a sentence for the user), or '' when it has one."""
+    if invoice.status == Invoice.Status.VOID:
+        return _("A void invoice is not a valid e-invoice.")
+    if minor_units(invoice.currency) > MAX_DECIMALS:
+        return _("No e-invoice (EN 16931) for invoices in %(currency)s: the standard allows at most 2 decimals "
+                 "for amounts, and %(currency)s has %(decimals)s.") % {
+            "currency": invoice.currency, "decimals": minor_units(invoice.currency)}
+    return ""
 
 
 def _clean(text: str | None) -> str:
@@ -211,11 +231,12 @@ def _schema():
 
 
 def invoice_einvoice_xml(invoice: Invoice) -> bytes:
-    """The CII XML (Factur-X EN 16931) of an issued, non-void invoice, validated against the XSD."""
+    """The CII XML (Factur-X EN 16931) of an issued invoice, validated against the XSD; ``NotAnEInvoice`` for
+    one that cannot be a valid e-invoice (void, or in a currency with more than two decimals)."""
     from lxml import etree
 
-    if invoice.status == Invoice.Status.VOID:
-        raise NotAnEInvoice(f"invoice {invoice.number} is void")
+    if refusal := einvoice_refusal(invoice):
+        raise NotAnEInvoice(refusal)
     xml = build_document(invoice).serialize(schema=None)
     _schema().assertValid(etree.fromstring(xml))
     return xml

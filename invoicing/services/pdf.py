@@ -7,7 +7,8 @@ Re-rendering an issued invoice gives the same bytes (fixed metadata, no timestam
 Every invoice PDF is PDF/A-3b. An issued (non-void) invoice is a Factur-X / ZUGFeRD 2 hybrid
 e-invoice: its CII XML (``services/einvoice.py``) is embedded as ``factur-x.xml`` (relationship
 ``Alternative``, MIME type ``text/xml``) and the XMP metadata carries the Factur-X properties with
-their PDF/A extension schema. A void invoice's PDF is stamped VOID and embeds no XML.
+their PDF/A extension schema. A void invoice's PDF is stamped VOID and embeds no XML; nor does the
+PDF of an invoice in a currency with more than two decimals (``einvoice_refusal``).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from billing_admin.core.money import format_day, format_money, format_quantity, 
 from billing_admin.core.permissions import SupportAction, require_support
 from invoicing.models import Invoice
 from invoicing.selectors import bank_transfer_details
-from invoicing.services.einvoice import FACTURX_FILENAME, invoice_einvoice_xml, xmp_extension
+from invoicing.services.einvoice import FACTURX_FILENAME, einvoice_refusal, invoice_einvoice_xml, xmp_extension
 
 ASSETS = (Path(settings.BASE_DIR) / "static" / "invoice").resolve()
 
@@ -95,6 +96,7 @@ def invoice_html(invoice: Invoice) -> str:
                   for k in ("issue_date", "due_date", "period_start", "period_end")},
             "terms_days": (invoice.due_date - invoice.issue_date).days,
             "voided_on": format_day(invoice.voided_at.date(), lang) if invoice.voided_at else "",
+            "is_einvoice": not einvoice_refusal(invoice),
             "tax_rate": format_quantity(invoice.tax_rate, lang),
             # EUR invoices carry the EPC QR code ("GiroCode") that banking apps scan to fill in the transfer.
             "epc_svg": "" if invoice.status == Invoice.Status.VOID else bank_transfer_details(
@@ -233,8 +235,8 @@ def render_pdf_bytes(html: str, fetcher=None, *, einvoice_xml: bytes | None = No
 
 
 def invoice_pdf_bytes(invoice: Invoice) -> bytes:
-    """The invoice's PDF: a Factur-X hybrid unless the invoice is void."""
-    xml = None if invoice.status == Invoice.Status.VOID else invoice_einvoice_xml(invoice)
+    """The invoice's PDF: a Factur-X hybrid unless the invoice cannot be an e-invoice (void, KWD ...)."""
+    xml = None if einvoice_refusal(invoice) else invoice_einvoice_xml(invoice)
     return render_pdf_bytes(invoice_html(invoice), einvoice_xml=xml,
                             stamp=datetime.combine(invoice.issue_date, time(0, 0)))
 

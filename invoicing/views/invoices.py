@@ -16,7 +16,7 @@ from billing_admin.core.permissions import Action
 from billing_admin.core.views import checks_permissions_itself, object_action_required
 from invoicing.models import Payment
 from invoicing.selectors import invoice_detail, invoice_loader, invoices_for, invoices_issued_in
-from invoicing.services.einvoice import NotAnEInvoice, invoice_einvoice_xml
+from invoicing.services.einvoice import NotAnEInvoice, einvoice_refusal, invoice_einvoice_xml
 from invoicing.views.overview import next_invoice_card
 from profiles.models import BillingProfile
 from profiles.permissions import profiles_with_action
@@ -45,11 +45,12 @@ def invoice_pdf(request, invoice):
 
 @object_action_required(Action.VIEW, invoice_loader)
 def invoice_xml(request, invoice):
-    """The invoice's e-invoice alone: the Factur-X (EN 16931) CII XML embedded in its PDF. None for a void one."""
+    """The invoice's e-invoice alone: the Factur-X (EN 16931) CII XML embedded in its PDF. None (404) for a void
+    one or one in a currency with more than two decimals."""
     try:
         xml = invoice_einvoice_xml(invoice)
     except NotAnEInvoice:
-        raise Http404("A void invoice has no valid e-invoice.") from None
+        raise Http404("This invoice has no valid e-invoice.") from None
     response = HttpResponse(xml, content_type="application/xml; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="invoice-{invoice.number}-factur-x.xml"'
     return response
@@ -59,7 +60,8 @@ def invoice_xml(request, invoice):
 def invoice_page(request, invoice):
     """The invoice as a page: header, lines, credits per lot, tax, totals, payments, e-mail delivery."""
     context = profile_tab_context(request, invoice.profile, "invoices")
-    context.update({"invoice": invoice, **invoice_detail(invoice=invoice)})
+    context.update({"invoice": invoice, "einvoice_refusal": einvoice_refusal(invoice),
+                    **invoice_detail(invoice=invoice)})
     return render_page_or_partial(request, "invoicing/invoice_detail.html", context)
 
 
