@@ -127,7 +127,7 @@ class InvoiceAdmin(AppendOnlyAdmin):
     amount_due_money = money_display("amount_due", _("amount due"))
 
     object_actions = (
-        ObjectAction("void", _("Void"), SupportAction.VOID, VoidForm,
+        ObjectAction("void", _("Void invoice"), SupportAction.VOID, VoidForm,
                      lambda inv: inv.is_open),
         ObjectAction("transfer", _("Record transfer"), SupportAction.RECORD_TRANSFER, TransferForm,
                      lambda inv: inv.is_open),

@@ -93,7 +93,7 @@ def test_the_chart_s_lengths_stay_numbers_in_dutch(client, profile):
     client.force_login(owner)
     client.cookies["django_language"] = "nl"
     text = client.get(reverse("profiles:profile-overview", args=[profile.pk]), HTTP_ACCEPT_LANGUAGE="nl").text
-    assert "Uitgaven in de tijd" in text
+    assert "Verloop van de uitgaven" in text
     rects = re.findall(r'<rect class="bar" x="([^"]+)" y="([^"]+)" width="([^"]+)" height="([^"]+)"', text)
     assert len(rects) == 13
     assert all(re.fullmatch(r"\d+(\.\d)?", value) for rect in rects for value in rect)  # "15,2" is no SVG length

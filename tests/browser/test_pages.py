@@ -87,7 +87,7 @@ def test_switching_the_language_to_dutch(page, login, screenshot, demo):
     page.get_by_role("button", name="Switch").click()
     page.get_by_role("tab", name="Overzicht").wait_for()
     expect(page.get_by_role("tab", name="Facturen")).to_be_visible()
-    expect(page.get_by_text("Hulp nodig? Neem contact op met support")).to_be_visible()
+    expect(page.get_by_text("Hulp nodig? Neem contact op met ondersteuning")).to_be_visible()
     assert page.get_by_role("button", name="Details bewerken").count() == 0  # a reader has no controls
     page.get_by_role("tab", name="Facturen").click()
     page.get_by_text("€ 1.089,00").first.wait_for()  # money formatted the Dutch way
