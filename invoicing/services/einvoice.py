@@ -83,6 +83,8 @@ def tax_category(*, rate: Decimal, seller_country: str, buyer_country: str, buye
 
 def credits_by_lot(invoice: Invoice) -> list[tuple[str, Decimal]]:
     """(label, amount) of each credit lot that paid for the invoice, in the order they were applied."""
+    if not invoice.credits_applied:
+        return []  # no credit paid for it: nothing to look up
     given: dict[int, Decimal] = defaultdict(lambda: ZERO)
     labels: dict[int, str] = {}
     for entry in CreditTransaction.objects.filter(
@@ -230,14 +232,41 @@ def _schema():
     return etree.XMLSchema(file=str(Path(drafthorse.__file__).parent / "schema" / "Factur-X_1.0.07_EN16931.xsd"))
 
 
+# The namespaces drafthorse declares on the root, used or not.
+NAMESPACES = {
+    "rsm": "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100",
+    "qdt": "urn:un:unece:uncefact:data:standard:QualifiedDataType:100",
+    "ram": "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100",
+    "xs": "http://www.w3.org/2001/XMLSchema",
+    "xsi": "http://www.w3.org/2001/XMLSchema-instance",
+    "udt": "urn:un:unece:uncefact:data:standard:UnqualifiedDataType:100",
+}
+
+
+def serialize(doc) -> bytes:
+    """The document as drafthorse's ``Document.serialize(schema=None)`` writes it, byte for byte, in one
+    pass: drafthorse serialises, re-parses with lxml to indent, serialises, parses again to declare the
+    unused namespaces and serialises a third time (~2 ms of every invoice)."""
+    from xml.etree.ElementTree import indent, tostring
+
+    root = doc.to_etree()
+    indent(root, "  ")
+    used = {name[1:].split("}", 1)[0] for el in root.iter() for name in (el.tag, *el.attrib) if name[0] == "{"}
+    for prefix, uri in NAMESPACES.items():
+        if uri not in used:
+            root.set(f"xmlns:{prefix}", uri)
+    return tostring(root, "utf-8", xml_declaration=True)
+
+
 def invoice_einvoice_xml(invoice: Invoice) -> bytes:
-    """The CII XML (Factur-X EN 16931) of an issued invoice, validated against the XSD; ``NotAnEInvoice`` for
-    one that cannot be a valid e-invoice (void, or in a currency with more than two decimals)."""
+    """The CII XML (Factur-X EN 16931) of an issued invoice, validated against the XSD (with the schema
+    parsed once per process, validating costs ~0.4 ms); ``NotAnEInvoice`` for one that cannot be a valid
+    e-invoice (void, or in a currency with more than two decimals)."""
     from lxml import etree
 
     if refusal := einvoice_refusal(invoice):
         raise NotAnEInvoice(refusal)
-    xml = build_document(invoice).serialize(schema=None)
+    xml = serialize(build_document(invoice))
     _schema().assertValid(etree.fromstring(xml))
     return xml
 

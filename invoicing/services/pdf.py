@@ -247,7 +247,8 @@ def invoice_render_pdf(*, invoice_id: int, force: bool = False, actor=None) -> I
     ``actor``: the support engineer who asked for it (None: the invoice run)."""
     if actor is not None:
         require_support(actor, SupportAction.RERENDER)
-    invoice = Invoice.objects.select_related("profile").get(pk=invoice_id)
+    # The account (the e-invoice's buyer) and the lines (the PDF's and the XML's) are read once.
+    invoice = Invoice.objects.select_related("profile__account").prefetch_related("lines").get(pk=invoice_id)
     if invoice.pdf and invoice.pdf_sha256 and not force:
         return invoice
     data = invoice_pdf_bytes(invoice)

@@ -78,3 +78,27 @@ def test_a_later_sweep_enqueues_only_the_profiles_still_without_their_invoice(mo
     monkeypatch.setattr(billing_tasks.generate_invoice_task, "delay", lambda pid, day: sent.append(pid))
     assert billing_tasks.daily_billing_task(DAY) == 1
     assert sent == [waiting.pk]
+
+
+def test_issuing_rendering_and_mailing_an_invoice_takes_a_fixed_number_of_queries_whatever_its_lines(
+        django_capture_on_commit_callbacks, mailoutbox):
+    """The invoice run's cost per invoice: 24 statements for issue, PDF and e-mail (a profile without credits
+    or subscriptions), the same for 1 line as for 40. (The account's first invoice of the year creates its
+    number sequence: the first run here does.)"""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from profiles.tests.factories import BillingAccountFactory
+
+    account, counts = BillingAccountFactory(), []
+    for lines in (1, 1, 40):
+        profile = BillingProfileFactory(account=account)
+        purchase_record(actor=None, account=profile.account, profile=profile, items=[dict(
+            product=f"SKU{i}", description=f"Item {i}", quantity="2", unit_price="12.50",
+            service_period_start=date(2026, 10, 1), service_period_end=date(2026, 10, 31)) for i in range(lines)])
+        with CaptureQueriesContext(connection) as ctx, django_capture_on_commit_callbacks(execute=True):
+            billing_tasks.generate_invoice_task.delay(profile.pk, DAY)
+        counts.append(len([q for q in ctx.captured_queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))]))
+    assert Invoice.objects.filter(pdf__gt="", email_status=Invoice.EmailStatus.SENT).count() == 3
+    assert len(mailoutbox) == 3
+    assert counts[1] == counts[2] <= 24, counts

@@ -130,6 +130,21 @@ def test_the_pdf_is_pdf_a_3b_with_the_factur_x_xmp_extension():
     assert reader.pdf_header == "%PDF-1.7"
 
 
+@pytest.mark.parametrize(("country", "rate", "credit", "tax_id"), [
+    ("NL", 21, "50.00", "NL123456789B01"),  # credits: allowances; a buyer VAT id
+    ("DE", 0, None, "DE123456789"),  # reverse charge: exemption reason
+    ("US", 0, None, ""),  # no VAT id, zero rated
+])
+def test_the_xml_is_byte_for_byte_what_drafthorse_serialises(country, rate, credit, tax_id):
+    """We serialise drafthorse's document in one pass instead of its three: the bytes must not change."""
+    from invoicing.services.einvoice import build_document, invoice_einvoice_xml
+
+    invoice = issue(country, rate, [("3", "33.335", True), ("2", "10.00", False)], credit, tax_id=tax_id)
+    Invoice.objects.filter(pk=invoice.pk).update(po_number="PO-<4711> & co")
+    invoice.refresh_from_db()
+    assert invoice_einvoice_xml(invoice) == build_document(invoice).serialize(schema=None)
+
+
 def test_rendering_twice_gives_the_same_bytes():
     invoice = issue("KW", 5, [("1", "1.2345", True)], "0.5")
     assert invoice_pdf_bytes(invoice) == invoice_pdf_bytes(invoice)
