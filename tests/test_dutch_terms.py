@@ -38,3 +38,30 @@ def test_the_dutch_permissions_tab_names_the_roles_as_microsoft_does(dutch_owner
     for role in ("Eigenaar van factureringsprofiel", "Bijdrager van factureringsprofiel", "Factureringsprofiellezer",
                  "Factuurmanager"):
         assert role in page, role
+
+
+# One Dutch word for each thing: the word a reader would otherwise meet in two forms, and the one used.
+AVOIDED = {
+    r"\b[Vv]ervallen\b": "a voided invoice is 'ongeldig (gemaakt)': 'vervallen' reads as overdue beside 'vervaldatum'",
+    r"\bhoogstens\b": "'maximaal'",
+    r"\b[Mm]eld u aan\b|\baanmelding\b|\baangemelde\b": "'inloggen', as on the sign-in button",
+    r"\bpdf": "'PDF', as in Microsoft's terms",
+    r"\bsupport\b": "'ondersteuning'",
+    r"\bToegepast tegoed\b": "'Verrekend tegoed'",
+    r"\bAccount(eigenaar|bijdrager|lezer)\b": "'Eigenaar/Bijdrager/Lezer van factureringsaccount'",
+}
+
+
+def test_the_dutch_catalogue_uses_one_word_for_each_thing():
+    import re
+    from pathlib import Path
+
+    from babel.messages.pofile import read_po
+
+    path = Path(__file__).resolve().parents[1] / "locale" / "nl" / "LC_MESSAGES" / "django.po"
+    with path.open("rb") as po:
+        translations = [s for m in read_po(po) if m.id
+                        for s in (m.string if isinstance(m.string, tuple) else (m.string,))]
+    found = [f"{text!r}: use {instead}" for pattern, instead in AVOIDED.items()
+             for text in translations if re.search(pattern, text)]
+    assert found == []
