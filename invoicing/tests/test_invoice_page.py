@@ -205,6 +205,10 @@ def test_a_second_run_of_the_receipt_task_sends_no_second_e_mail_and_the_page_sa
     client.force_login(owner)
     text = page(client, invoice).text
     assert "Receipt sent" in text and "owner@example.com, finance@example.com" in text
+    support = support_engineer(read_only=True)
+    client.force_login(support)
+    admin_page = client.get(reverse("admin:invoicing_payment_change", args=[paid.pk])).text
+    assert "Receipt sent" in admin_page and "finance@example.com" in admin_page  # support sees it too
 
 
 def test_the_account_zip_of_a_month_holds_the_pdfs_of_exactly_the_profiles_the_user_may_see(client):
