@@ -257,3 +257,10 @@ def test_the_help_page_offers_two_routes(page, screenshot):
     expect(page.get_by_role("link", name="Contact business-product support")).to_have_attribute(
         "href", re.compile(r"^(https?|mailto):"))
     screenshot("help")
+    page.get_by_label("Language").select_option("nl")
+    page.get_by_role("button", name="Switch").click()
+    expect(page.get_by_role("heading", name="Hulp en ondersteuning")).to_be_visible()
+    expect(page.get_by_role("heading", name="Vragen over Azure-kosten")).to_be_visible()
+    expect(page.get_by_role("heading", name="Vragen over uw factureringsprofiel")).to_be_visible()
+    expect(page.get_by_role("link", name="Hulp nodig? Neem contact op met ondersteuning")).to_be_visible()
+    screenshot("help-nl")
