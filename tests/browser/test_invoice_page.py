@@ -44,3 +44,18 @@ def test_the_invoice_page_from_its_number_and_the_spend_chart(page, login, scree
     expect(page.get_by_role("table", name="Invoice lines")).to_be_visible()
     page.get_by_role("link", name="All invoices").click()
     page.wait_for_url(re.compile(rf"/billing/profiles/{demo.pk}/invoices/$"))
+
+
+def test_the_account_page_shows_spend_per_profile_side_by_side(page, login, screenshot, demo):
+    account = demo.account
+    profiles = BillingProfile.objects.filter(account=account).count()
+    login("account-owner@example.com", PASSWORD)
+    page.goto(f"/billing/accounts/{account.pk}/")
+    expect(page.get_by_role("heading", name="Spend per billing profile")).to_be_visible()
+    chart = page.locator("#account-spend svg.chart")
+    expect(chart).to_be_visible()
+    assert chart.locator("rect.bar").count() == 12 * profiles
+    expect(page.locator("#account-spend .legend li")).to_have_count(profiles)
+    expect(page.get_by_role("table", name=re.compile("Spend per month and billing profile"))).to_be_attached()
+    expect(page.get_by_role("button", name="Download ZIP")).to_be_visible()
+    screenshot("account-spend")
