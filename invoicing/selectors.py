@@ -276,9 +276,21 @@ def bank_transfer_details(*, invoice, amount: Decimal | None = None) -> dict:
                 "bic": seller["bic"] or None}
         details["epc_payload"] = epc_payload(**args)
         title = gettext("EPC QR code for invoice %(number)s") % {"number": invoice.number}
-        details["epc_svg"] = segno.helpers.make_epc_qr(**args).svg_inline(
+        details["epc_svg"] = epc_qr(**args).svg_inline(
             scale=4, border=4, light="#fff", title=title, svgclass="epc-qr")
     return details
+
+
+# Every one of the 8 mask patterns a QR code may use reads the same; segno tries all 8 and keeps the one
+# with the lowest penalty score, which cost ~5 ms of every invoice PDF's ~7 ms of QR code. We use one.
+EPC_QR_MASK = 0
+
+
+def epc_qr(*, name: str, iban: str, amount: Decimal, text: str, bic: str | None) -> segno.QRCode:
+    """The EPC QR code of these values: segno's ``make_epc_qr`` (error correction level M, no boost, as the EPC
+    guidelines require) with mask pattern ``EPC_QR_MASK``."""
+    data = segno.helpers._make_epc_qr_data(name, iban, amount, text=text, bic=bic)
+    return segno.make_qr(data, error="m", boost_error=False, mask=EPC_QR_MASK)
 
 
 def epc_payload(*, name: str, iban: str, amount: Decimal, text: str, bic: str | None) -> str:

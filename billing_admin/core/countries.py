@@ -9,6 +9,8 @@ line (a postcode, a city) is left alone.
 
 from __future__ import annotations
 
+import functools
+
 from django.utils import translation
 from django_countries import countries
 
@@ -20,18 +22,25 @@ COMMON_NAMES = {
 }
 
 
-def _named_in(line: str) -> tuple[str, set[str]]:
+def _named_in(line: str) -> tuple[str, frozenset[str]]:
     """The country code a line names, and the languages in which it is named that way."""
-    text = line.strip().lower()
+    return _text_names(line.strip().lower())
+
+
+@functools.lru_cache(maxsize=4096)
+def _text_names(text: str) -> tuple[str, frozenset[str]]:
+    """Remembered per process: a lookup goes through every country's name in each language (~2 ms), and
+    the invoice run asks for the same seller, account and profile address lines again and again."""
     if code := COMMON_NAMES.get(text):
-        return code, {"en"}
+        return code, frozenset({"en"})
     found: dict[str, set[str]] = {}
     for language in NAME_LANGUAGES:
         if code := countries.by_name(text, language=language):
             found.setdefault(code, set()).add(language)
     if len(found) != 1:  # none, or a name that means two countries in two languages
-        return "", set()
-    return next(iter(found.items()))
+        return "", frozenset()
+    code, languages = next(iter(found.items()))
+    return code, frozenset(languages)
 
 
 def address_in_language(address: str, language: str) -> str:

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from billing_admin.core import activity
 from billing_admin.core.dates import billing_today
-from billing_admin.core.money import ZERO, round_money
+from billing_admin.core.money import round_money
 from billing_admin.core.permissions import SupportAction, require_support
 from billing_admin.core.text import REASON_MAX_LENGTH, clean_text
 from invoicing.hooks import run_before_invoice
@@ -82,7 +82,9 @@ def invoice_generate(*, profile_id: int, period_start: date, period_end: date,
         lots = list(usable_lots(profile.pk, issue_date).filter(currency=currency).select_for_update())
         draft = invoice_draft(charges=charges, lots=lots, currency=currency, tax_rate=account.tax_rate)
         sequence, number = _next_number(account, issue_date.year)
-        subtotal = draft.subtotal
+        # The invoice is inserted with its final figures (one write, not an insert and an update).
+        with translation.override(profile.invoice_language):
+            instructions = payment_instructions(profile, number, draft.total)
         invoice = Invoice(
             profile=profile, number=number, sequence=sequence, year=issue_date.year,
             period_start=period_start, period_end=period_end, issue_date=issue_date,
@@ -90,11 +92,14 @@ def invoice_generate(*, profile_id: int, period_start: date, period_end: date,
             language=profile.invoice_language, account_name=account.name, sold_to_address=account.sold_to_address,
             tax_id=account.tax_id, profile_name=profile.name, bill_to_address=profile.bill_to_address,
             contact_name=profile.contact_name, contact_email=profile.contact_email, po_number=profile.po_number,
-            subtotal=subtotal, credits_applied=ZERO, tax_rate=account.tax_rate,
-            tax=ZERO, total=subtotal, amount_due=subtotal,
+            subtotal=draft.subtotal, credits_applied=draft.credits_applied, tax_rate=account.tax_rate,
+            tax=draft.tax, total=draft.total, amount_due=draft.total, payment_instructions=instructions,
             email_status=(Invoice.EmailStatus.PENDING if profile.invoice_email_opt_in
                           else Invoice.EmailStatus.NOT_REQUESTED),
         )
+        if invoice.amount_due <= 0:
+            # Credits paid it all: settled at issue, so it never turns past due or asks to be paid.
+            invoice.status, invoice.paid_at = Invoice.Status.PAID, timezone.now()
         # Field checks only: the database holds the constraints on insert, and checking each one here
         # first cost 22 extra round trips per invoice. The profile is the row locked above (its foreign
         # key needs no query to prove it exists).
@@ -109,17 +114,6 @@ def invoice_generate(*, profile_id: int, period_start: date, period_end: date,
         ])
         Charge.objects.filter(pk__in=[c.pk for c in charges]).update(invoice=invoice)
         credits_apply_to_invoice(invoice=invoice, draft=draft)
-        invoice.credits_applied = draft.credits_applied
-        invoice.tax = draft.tax
-        invoice.total = invoice.amount_due = draft.total
-        with translation.override(profile.invoice_language):
-            invoice.payment_instructions = payment_instructions(profile, number, invoice.amount_due)
-        fields = ["credits_applied", "tax", "total", "amount_due", "payment_instructions", "updated"]
-        if invoice.amount_due <= 0:
-            # Credits paid it all: settled at issue, so it never turns past due or asks to be paid.
-            invoice.status, invoice.paid_at = Invoice.Status.PAID, timezone.now()
-            fields += ["status", "paid_at"]
-        invoice.save(update_fields=fields)
         activity.record(actor=None, verb="invoice.issued", target=invoice, profile=profile,
                         changes={"number": number, "amount_due": str(invoice.amount_due), "currency": currency})
     return invoice, True

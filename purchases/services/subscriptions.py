@@ -128,10 +128,14 @@ def subscriptions_charge_due(*, today: date | None = None) -> int:
 
 
 def subscriptions_charge_for_invoice(*, profile_id: int, period_end: date) -> None:
-    """Invoice-run hook (profile row already locked): charge the periods the invoice closes."""
+    """Invoice-run hook (profile row already locked): charge the periods the invoice closes. (The profile is
+    read only when a subscription is due: most profiles of a run have none.)"""
+    due = list(_due(Subscription.objects.filter(profile_id=profile_id), period_end).select_for_update(
+        of=("self",)).select_related("product").order_by("pk"))
+    if not due:
+        return
     profile = BillingProfile.objects.get(pk=profile_id)
     if not profile.is_active:
         return
-    due = _due(Subscription.objects.filter(profile_id=profile_id), period_end)
-    for subscription in due.select_for_update(of=("self",)).select_related("product").order_by("pk"):
+    for subscription in due:
         _charge_until(subscription, profile, period_end)
