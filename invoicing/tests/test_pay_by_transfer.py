@@ -112,3 +112,23 @@ def test_the_pdf_of_a_eur_invoice_carries_the_epc_qr_code_of_its_amount_due():
     assert expected.svg_inline(scale=4, border=4, light="#fff").split('d="')[-1] in html
     usd = InvoiceFactory(profile=BillingProfileFactory(account__country="US"), unit_price="100")
     assert "<svg" not in invoice_html(usd)
+
+
+def test_the_epc_qr_code_printed_on_the_pdf_scans_as_the_transfer_of_the_amount_due():
+    """The page printed at 200 dpi, read by a barcode scanner as a banking app would read it."""
+    import pypdfium2
+    import zxingcpp
+
+    from invoicing.services.pdf import invoice_pdf_bytes
+
+    invoice = InvoiceFactory(profile=BillingProfileFactory(), unit_price="100")
+    pdf = pypdfium2.PdfDocument(invoice_pdf_bytes(invoice))
+    image = pdf[0].render(scale=200 / 72).to_pil()
+    codes = [r.text for r in zxingcpp.read_barcodes(image) if r.format == zxingcpp.BarcodeFormat.QRCode]
+    assert len(codes) == 1, "no scannable QR code on the PDF"
+    lines = codes[0].split("\n")
+    seller = settings.SELLER
+    assert lines[:2] == ["BCD", "002"] and lines[3] == "SCT"
+    assert lines[4:7] == [seller["bic"], seller["name"], seller["iban"]]
+    assert lines[7].startswith("EUR") and Decimal(lines[7][3:]) == invoice.amount_due == Decimal("121.00")
+    assert invoice.number in lines[9:]
