@@ -6,6 +6,7 @@ unit (JPY 0, EUR 2, KWD 3), as Babel's CLDR data says.
 
 from __future__ import annotations
 
+import functools
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
@@ -66,7 +67,12 @@ def round_money(amount, currency: str) -> Decimal:
 
 
 def _locale(language: str | None = None) -> Locale:
-    lang = (language or translation.get_language() or "en").replace("-", "_")
+    return _parsed_locale((language or translation.get_language() or "en").replace("-", "_"))
+
+
+@functools.lru_cache(maxsize=64)
+def _parsed_locale(lang: str) -> Locale:
+    """Babel's locale, parsed once per language and process (an invoice formats ~100 amounts and dates)."""
     try:
         return Locale.parse(lang)
     except (UnknownLocaleError, ValueError):
@@ -101,7 +107,14 @@ def format_quantity(value, language: str | None = None) -> str:
 def format_day(value: date | None, language: str | None = None, fmt: str = "medium") -> str:
     if value is None:
         return ""
-    return babel_format_date(value, format=fmt, locale=_locale(language))
+    return _format_day(value, _locale(language), fmt)
+
+
+@functools.lru_cache(maxsize=4096)
+def _format_day(value: date, locale: Locale, fmt: str) -> str:
+    """Remembered per process: an invoice prints the same few days (its period, its lines' service periods)
+    dozens of times."""
+    return babel_format_date(value, format=fmt, locale=locale)
 
 
 def format_moment(value, language: str | None = None) -> str:
