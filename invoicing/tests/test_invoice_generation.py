@@ -184,6 +184,29 @@ def test_the_pdf_prints_country_names_in_the_invoice_language(settings, lang, se
     assert not_there not in lines
 
 
+def test_the_dutch_column_headings_of_the_pdf_do_not_run_into_each_other():
+    """'Prijs per eenheid' is longer than 'Unit price': it ran into 'Bedrag' ("Prijs per eenheidBedrag")."""
+    import pypdfium2
+
+    profile = BillingProfileFactory(invoice_language="nl", account=BillingAccountFactory(tax_rate=0))
+    buy(profile, ("120", "3.673", True))
+    billing_run(day=NOV1)
+    invoice = Invoice.objects.get(profile=profile)
+    invoice.pdf.open("rb")
+    try:
+        text = pypdfium2.PdfDocument(invoice.pdf.read())[0].get_textpage()
+    finally:
+        invoice.pdf.close()
+
+    def span(word):  # (left, right) of the word's first occurrence on the page
+        index, count = text.search(word, match_case=True).get_next()
+        return text.get_charbox(index)[0], text.get_charbox(index + count - 1)[2]
+
+    columns = [span(word) for word in ("Omschrijving", "Serviceperiode", "Aantal", "eenheid", "Bedrag")]
+    for (_, right), (left, _) in zip(columns, columns[1:], strict=False):
+        assert right < left, columns
+
+
 def test_running_the_same_day_twice_bills_once():
     profile = BillingProfileFactory()
     buy(profile, ("1", "10", True))
