@@ -10,6 +10,7 @@ viewport, language) has one browser context, signed in once with a session made 
 
 from __future__ import annotations
 
+import os
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -49,6 +50,8 @@ class Matrix:
         self.skipped = []  # (who, page, status): pages a role may not open
         self.seconds = defaultdict(float)  # page -> seconds spent loading it and running axe, all views together
         self.passed = []  # how many axe rules passed, per page view
+        self.review = Counter()  # rule -> elements axe could not decide on ("incomplete": for a person to look at)
+        self.review_where = defaultdict(set)  # rule -> {"page: element (why)"}
         self.found = defaultdict(list)  # (impact, rule id, help) -> ["who/viewport/language/page: target", ...]
 
     def record(self, who, viewport, language, name, violations, passed):
@@ -73,11 +76,13 @@ class Matrix:
             f"axe-core on {len(self.checked)} page views: {len(pages)} pages"
             f" x roles {sorted({c[0] for c in self.checked})}"
             f" x viewports {sorted({c[1] for c in self.checked})} x languages {sorted({c[2] for c in self.checked})}"
-            f" in {seconds:.0f} s",
+            f" in {seconds:.0f} s (load average of the machine: {os.getloadavg()[0]:.1f})",
             "violations (elements) by impact: "
             + ", ".join(f"{impact} {by_impact[impact]}" for impact in ("critical", "serious", "moderate", "minor")),
             f"pages: {', '.join(pages)}",
             f"axe rules passed per page view: {min(self.passed, default=0)} to {max(self.passed, default=0)}",
+            "left for a person to review (axe could not decide), elements per rule: "
+            + (", ".join(f"{rule} {n}" for rule, n in self.review.most_common()) or "none"),
             "seconds per page (load and axe, all its views): "
             + ", ".join(f"{name} {s:.1f}" for name, s in sorted(self.seconds.items(), key=lambda i: -i[1])),
             "not open to the role (403/404, as designed): "
@@ -88,6 +93,9 @@ class Matrix:
             lines.extend(f"  {w}" for w in sorted(set(where))[:12])
             if len(set(where)) > 12:
                 lines.append(f"  ... and {len(set(where)) - 12} more")
+        for rule, where in sorted(self.review_where.items()):
+            lines.append(f"\n[to review] {rule} ({self.review[rule]} elements)")
+            lines.extend(f"  {w}" for w in sorted(where)[:12])
         return "\n".join(lines) + "\n"
 
 
@@ -120,11 +128,13 @@ def matrix(request, seeded):
     REPORT.parent.mkdir(parents=True, exist_ok=True)
     REPORT.write_text(text, encoding="utf-8")
     reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter:
-        reporter.write_line("")
-        for line in text.splitlines()[:60]:
-            reporter.write_line(line)
-        reporter.write_line(f"(the whole report: {REPORT})")
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    if reporter and capture:
+        with capture.global_and_fixture_disabled():  # printed whatever pytest captures
+            reporter.write_line("")
+            for line in text.splitlines()[:60]:
+                reporter.write_line(line)
+            reporter.write_line(f"(the whole report: {REPORT})")
 
 
 def demo_pages() -> list[tuple[str, str]]:
@@ -199,15 +209,21 @@ def check(browser, server, matrix, who, pages, session=None):
             for viewport, language, page in running:
                 result = page.evaluate("() => window.axeResult")
                 matrix.record(who, viewport, language, name, result["violations"], len(result["passes"]))
+                for item in result["incomplete"]:
+                    matrix.review[item["id"]] += len(item["nodes"])
+                    matrix.review_where[item["id"]].update(
+                        f"{name}: {' '.join(n['target'])} ({(n.get('any') or [{}])[0].get('message', '')})"
+                        for n in item["nodes"])
+                layout += [f"{viewport} {language} {name}: {p}" for p in sideways_problems(page)]
                 if viewport == "phone":
-                    layout += [f"{language} {name}: {p}" for p in sideways_problems(page) + unlabelled_cells(page)]
+                    layout += [f"{language} {name}: {p}" for p in unlabelled_cells(page)]
                     if language == "nl" and who in ("account-owner", "anonymous"):  # the longer words, seen
                         page.screenshot(path=str(SCREENSHOTS / f"phone-nl-{name}.png"), full_page=True)
             matrix.seconds[name] += time.monotonic() - started
     finally:
         for _, _, context, _, _ in views:
             context.close()
-    assert layout == [], f"{who} on a 390px phone: sideways spill or values without labels"
+    assert layout == [], f"{who}: sideways spill (or, on the phone, values without labels)"
     paths = dict(pages)
     refused = {f"{server.url}{paths[name]}" for w, name, _ in matrix.skipped if w == who}
     for viewport, language, _, _, problems in views:
