@@ -16,6 +16,7 @@ from decimal import Decimal
 import pytest
 from django.conf import settings
 from django.core.management import call_command
+from django.db import connections
 from django.test import override_settings
 from playwright.sync_api import expect
 from pytest_django.live_server_helper import LiveServer
@@ -49,6 +50,7 @@ def demo_server(django_db_setup, django_db_blocker, tmp_path_factory):
             server._live_server_modified_settings.disable()
             server.stop()
             call_command("flush", interactive=False, verbosity=0)
+            connections.close_all()  # else the test database is still in use when pytest-django drops it
 
 
 @pytest.fixture(scope="module")
