@@ -46,6 +46,7 @@ class Matrix:
 
     def __init__(self):
         self.started = time.monotonic()
+        self.cpu_started = time.process_time()  # this process: the live server's threads and the test
         self.checked = []  # (who, viewport, language, page)
         self.skipped = []  # (who, page, status): pages a role may not open
         self.seconds = defaultdict(float)  # page -> seconds spent loading it and running axe, all views together
@@ -76,7 +77,8 @@ class Matrix:
             f"axe-core on {len(self.checked)} page views: {len(pages)} pages"
             f" x roles {sorted({c[0] for c in self.checked})}"
             f" x viewports {sorted({c[1] for c in self.checked})} x languages {sorted({c[2] for c in self.checked})}"
-            f" in {seconds:.0f} s (load average of the machine: {os.getloadavg()[0]:.1f})",
+            f" in {seconds:.0f} s (load average of the machine: {os.getloadavg()[0]:.1f};"
+            f" CPU of the Django server and the test: {time.process_time() - self.cpu_started:.0f} s)",
             "violations (elements) by impact: "
             + ", ".join(f"{impact} {by_impact[impact]}" for impact in ("critical", "serious", "moderate", "minor")),
             f"pages: {', '.join(pages)}",
