@@ -103,6 +103,14 @@ class Invoice(TimeStampedModel):
         PAST_DUE = "past_due", _("Past due")
         VOID = "void", _("Void")
 
+    class PaymentMeans(models.TextChoices):
+        """How the invoice is to be paid, decided at issue from the profile's default method: only an
+        invoice to be paid by transfer carries the transfer QR code (a card or debit one is charged)."""
+        TRANSFER = "transfer", _("Bank transfer")
+        CARD = "card", _("Card")
+        BANK_ACCOUNT = "bank_account", _("Direct debit")
+        NOTHING_DUE = "nothing_due", _("Nothing to pay")
+
     class EmailStatus(models.TextChoices):
         NOT_REQUESTED = "not_requested", _("Not requested")
         PENDING = "pending", _("Pending")
@@ -129,6 +137,8 @@ class Invoice(TimeStampedModel):
     contact_email = models.EmailField(_("contact e-mail"), blank=True)
     po_number = models.CharField(_("PO number"), max_length=40, blank=True)
     payment_instructions = models.TextField(_("how to pay"), blank=True)
+    payment_means = models.CharField(_("payment means"), max_length=12, choices=PaymentMeans.choices,
+                                     default=PaymentMeans.TRANSFER)
     # Money: lines − credits + tax = amount due.
     subtotal = money_field(_("subtotal"))
     credits_applied = money_field(_("credits applied"), default=Decimal("0"))

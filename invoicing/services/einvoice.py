@@ -52,6 +52,17 @@ class NotAnEInvoice(ValueError):
 MAX_DECIMALS = 2
 
 
+
+def payment_means_code(invoice: Invoice) -> str:
+    """UNTDID 4461 code of how the invoice is paid (BT-81): SEPA / other credit transfer (58 / 30), bank
+    card (48), SEPA / other direct debit (59 / 49)."""
+    means, sepa = Invoice.PaymentMeans, invoice.currency == "EUR"
+    if invoice.payment_means == means.CARD:
+        return "48"
+    if invoice.payment_means == means.BANK_ACCOUNT:
+        return "59" if sepa else "49"
+    return "58" if sepa else "30"
+
 def einvoice_refusal(invoice: Invoice) -> str:
     """Why the invoice has no valid e-invoice (a sentence for the user), or '' when it has one."""
     if invoice.status == Invoice.Status.VOID:
@@ -193,7 +204,7 @@ def build_document(invoice: Invoice):
     settlement.trade_tax.add(trade_tax)
 
     means = PaymentMeans()
-    means.type_code = "58" if cur == "EUR" else "30"  # SEPA credit transfer / credit transfer
+    means.type_code = payment_means_code(invoice)
     if invoice.payment_instructions:
         means.information.add(_clean(invoice.payment_instructions))
     means.payee_account.iban = seller["iban"]
@@ -362,7 +373,7 @@ def cii_tree(invoice: Invoice):
                 _el(RAM + "PaymentReference", text=invoice.number),
                 _el(RAM + "InvoiceCurrencyCode", text=cur),
                 _el(RAM + "SpecifiedTradeSettlementPaymentMeans",
-                    _el(RAM + "TypeCode", text="58" if cur == "EUR" else "30"),  # SEPA credit transfer / transfer
+                    _el(RAM + "TypeCode", text=payment_means_code(invoice)),
                     _el(RAM + "Information", text=_clean(invoice.payment_instructions))
                     if invoice.payment_instructions else None,
                     _el(RAM + "PayeePartyCreditorFinancialAccount", _el(RAM + "IBANID", text=seller["iban"])),

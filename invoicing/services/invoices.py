@@ -47,17 +47,22 @@ def _next_number(account, year: int) -> tuple[int, str]:
     return seq.last_number, f"{account.number_prefix}-{year}-{seq.last_number:06d}"
 
 
-def payment_instructions(profile: BillingProfile, number: str, amount_due=None) -> str:
+def payment_instructions(profile: BillingProfile, number: str, amount_due=None) -> tuple[str, str]:
+    """How the invoice is to be paid: ``(Invoice.PaymentMeans, the sentence printed under "How to pay")``."""
+    means = Invoice.PaymentMeans
     if amount_due is not None and amount_due <= 0:
-        return _("Nothing to pay: credits cover this invoice in full.")
+        return means.NOTHING_DUE, _("Nothing to pay: credits cover this invoice in full.")
     method = profile.payment_methods.filter(is_default=True).first()
     seller = settings.SELLER
     if method and method.kind == PaymentMethod.Kind.CARD:
-        return _("The card ending %(last4)s will be charged for the amount due.") % {"last4": method.card_last4}
+        return means.CARD, _("The card ending %(last4)s will be charged for the amount due.") % {
+            "last4": method.card_last4}
     if method and method.kind == PaymentMethod.Kind.BANK_ACCOUNT:
-        return _("The amount due will be debited from bank account %(iban)s.") % {"iban": method.iban_masked}
-    return _("Please transfer the amount due to %(name)s, IBAN %(iban)s, BIC %(bic)s, quoting invoice number "
-             "%(number)s.") % {"name": seller["name"], "iban": seller["iban"], "bic": seller["bic"], "number": number}
+        return means.BANK_ACCOUNT, _("The amount due will be debited from bank account %(iban)s.") % {
+            "iban": method.iban_masked}
+    return means.TRANSFER, _("Please transfer the amount due to %(name)s, IBAN %(iban)s, BIC %(bic)s, quoting "
+                             "invoice number %(number)s.") % {
+        "name": seller["name"], "iban": seller["iban"], "bic": seller["bic"], "number": number}
 
 
 def invoice_generate(*, profile_id: int, period_start: date, period_end: date,
@@ -84,7 +89,7 @@ def invoice_generate(*, profile_id: int, period_start: date, period_end: date,
         sequence, number = _next_number(account, issue_date.year)
         # The invoice is inserted with its final figures (one write, not an insert and an update).
         with translation.override(profile.invoice_language):
-            instructions = payment_instructions(profile, number, draft.total)
+            means, instructions = payment_instructions(profile, number, draft.total)
         invoice = Invoice(
             profile=profile, number=number, sequence=sequence, year=issue_date.year,
             period_start=period_start, period_end=period_end, issue_date=issue_date,
@@ -94,6 +99,7 @@ def invoice_generate(*, profile_id: int, period_start: date, period_end: date,
             contact_name=profile.contact_name, contact_email=profile.contact_email, po_number=profile.po_number,
             subtotal=draft.subtotal, credits_applied=draft.credits_applied, tax_rate=account.tax_rate,
             tax=draft.tax, total=draft.total, amount_due=draft.total, payment_instructions=instructions,
+            payment_means=means,
             email_status=(Invoice.EmailStatus.PENDING if profile.invoice_email_opt_in
                           else Invoice.EmailStatus.NOT_REQUESTED),
         )

@@ -98,9 +98,11 @@ def invoice_html(invoice: Invoice) -> str:
             "voided_on": format_day(invoice.voided_at.date(), lang) if invoice.voided_at else "",
             "is_einvoice": not einvoice_refusal(invoice),
             "tax_rate": format_quantity(invoice.tax_rate, lang),
-            # EUR invoices carry the EPC QR code ("GiroCode") that banking apps scan to fill in the transfer.
-            "epc_svg": "" if invoice.status == Invoice.Status.VOID else bank_transfer_details(
-                invoice=invoice, amount=invoice.amount_due)["epc_svg"],
+            # EUR invoices to be paid by transfer carry the EPC QR code ("GiroCode") that banking apps scan to
+            # fill in the transfer; one the card or direct debit pays does not invite a second payment.
+            "epc_svg": bank_transfer_details(invoice=invoice, amount=invoice.amount_due)["epc_svg"]
+            if invoice.status != Invoice.Status.VOID and invoice.payment_means == Invoice.PaymentMeans.TRANSFER
+            else "",
         }
         return render_to_string("invoicing/invoice_pdf.html", context)
 

@@ -132,3 +132,39 @@ def test_the_epc_qr_code_printed_on_the_pdf_scans_as_the_transfer_of_the_amount_
     assert lines[4:7] == [seller["bic"], seller["name"], seller["iban"]]
     assert lines[7].startswith("EUR") and Decimal(lines[7][3:]) == invoice.amount_due == Decimal("121.00")
     assert invoice.number in lines[9:]
+
+
+@pytest.mark.parametrize("add_method", ["card", "bank_account"])
+def test_an_invoice_paid_by_card_or_debit_carries_no_transfer_qr_code(add_method):
+    """The PDF of a profile that pays by card or direct debit says the amount will be charged: a transfer
+    QR code beside it would invite paying twice. Only invoices to be paid by transfer carry one."""
+    from invoicing.services.pdf import invoice_html
+    from profiles.services.payment_methods import payment_method_add_bank_account
+
+    profile = BillingProfileFactory()
+    if add_method == "card":
+        payment_method_add_card(actor=None, profile=profile, number="4242424242424242", exp_month=12,
+                                exp_year=2031, cvc="123", holder="Pat")
+    else:
+        payment_method_add_bank_account(actor=None, profile=profile, holder="Pat",
+                                        iban="NL91ABNA0417164300", bic="ABNANL2A")
+    invoice = InvoiceFactory(profile=profile, unit_price="100")
+    assert invoice.payment_means == add_method
+    html = invoice_html(invoice)
+    assert "<svg" not in html and "banking app" not in html
+    assert ("will be charged" if add_method == "card" else "will be debited") in html
+    # The e-invoice names the same means (UNTDID 4461: 48 bank card, 59 SEPA direct debit), not a transfer.
+    from invoicing.services.einvoice import invoice_einvoice_xml
+    xml = invoice_einvoice_xml(invoice).decode()
+    means = xml[xml.index("SpecifiedTradeSettlementPaymentMeans"):]
+    assert means[means.index("TypeCode>") + 9:].startswith("48" if add_method == "card" else "59")
+
+
+def test_an_invoice_to_be_paid_by_transfer_says_so_and_carries_the_qr_code():
+    from invoicing.services.pdf import invoice_html
+
+    profile = BillingProfileFactory()
+    WireTransferFactory(profile=profile, is_default=True)
+    invoice = InvoiceFactory(profile=profile, unit_price="100")
+    assert invoice.payment_means == "transfer"
+    assert "<svg" in invoice_html(invoice)
