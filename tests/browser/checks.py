@@ -7,7 +7,6 @@ from __future__ import annotations
 SIDEWAYS_JS = """() => {
   const width = window.innerWidth, problems = [];
   const page = document.scrollingElement.scrollWidth;
-  if (page > width) problems.push(`the page is ${page}px wide`);
   const name = el => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') +
     (el.className && typeof el.className === 'string' ? '.' + el.className.trim().split(/\\s+/).join('.') : '');
   for (const el of document.querySelectorAll('body *')) {
@@ -20,6 +19,14 @@ SIDEWAYS_JS = """() => {
         problems.push(`${name(el)} "${(el.innerText || el.value || '').trim().slice(0, 40)}" ends at ` +
                       `${Math.round(box.right)}px`);
     }
+  }
+  if (page > width) {  // say which elements stick out: the innermost ones, where the fix belongs
+    const out = Array.from(document.querySelectorAll('body *')).filter(el => {
+      const box = el.getBoundingClientRect();
+      return box.width > 1 && box.right > width + 1 && !Array.from(el.children).some(
+        child => child.getBoundingClientRect().right > width + 1);
+    });
+    problems.unshift(`the page is ${page}px wide: ` + out.slice(0, 3).map(name).join(', '));
   }
   return problems;
 }"""

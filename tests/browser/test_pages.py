@@ -146,6 +146,18 @@ def test_on_a_390px_phone_no_page_spills_sideways(page, login, screenshot, demo)
         screenshot(name)
 
 
+@pytest.mark.parametrize("width", [320, 768, 1024])
+def test_in_dutch_no_page_spills_sideways_on_a_small_phone_a_tablet_or_a_small_laptop(page, login, demo, width):
+    """Dutch has the longest words ('Factureringsprofielgegevens'); tables stack up to 900 px, wrap above."""
+    login("account-owner@example.com", PASSWORD)
+    page.context.add_cookies([{"name": "django_language", "value": "nl", "url": page.evaluate("location.origin")}])
+    page.set_viewport_size({"width": width, "height": 900})
+    for name, path in phone_pages(demo):
+        page.goto(path)
+        assert page.evaluate("document.documentElement.lang") == "nl"
+        assert sideways_problems(page) == [], f"{name} ({path}) at {width}px"
+
+
 def test_on_a_phone_an_invoice_row_is_a_card_with_labels_and_its_pay_button_on_screen(page, login, screenshot, demo):
     due = Invoice.objects.filter(profile=demo, status="due").get()
     page.set_viewport_size({"width": 390, "height": 844})
