@@ -16,6 +16,27 @@ from profiles.models import BillingAccount, BillingProfile, Role
 from profiles.services.profiles import profile_create
 from profiles.services.roles import role_grant
 
+PRODUCT_MAX_LENGTH = Charge._meta.get_field("product").max_length
+DESCRIPTION_MAX_LENGTH = Charge._meta.get_field("description").max_length
+
+
+def _clean_text(value, *, max_length: int, message: str) -> str:
+    """The text as given, or a ValidationError: never cut short (an invoice prints what was bought)."""
+    text = str(value if value is not None else "")
+    if len(text) > max_length:
+        raise ValidationError(message % {"max": max_length, "length": len(text)})
+    return text
+
+
+def _clean_product(product) -> str:
+    return _clean_text(product, max_length=PRODUCT_MAX_LENGTH,
+                       message=_("A product code may have at most %(max)s characters (this one has %(length)s)."))
+
+
+def _clean_description(description) -> str:
+    return _clean_text(description, max_length=DESCRIPTION_MAX_LENGTH,
+                       message=_("A description may have at most %(max)s characters (this one has %(length)s)."))
+
 
 def _clean_item(item: dict, currency: str) -> dict:
     try:
@@ -31,8 +52,8 @@ def _clean_item(item: dict, currency: str) -> dict:
     if not isinstance(start, date) or not isinstance(end, date) or end < start:
         raise ValidationError(_("The service period must end on or after its start."))
     return {
-        "product": str(item["product"])[:60],
-        "description": str(item["description"])[:200],
+        "product": _clean_product(item.get("product")),
+        "description": _clean_description(item.get("description")),
         "quantity": quantity,
         "unit_price": unit_price,
         "amount": round_money(quantity * unit_price, currency),
@@ -79,7 +100,7 @@ def charge_add(*, profile: BillingProfile, product: str, description: str, quant
     For the caller's transaction: the caller checks who may buy and writes the activity event.
     """
     charge = Charge(
-        profile=profile, product=str(product)[:60], description=str(description)[:200],
+        profile=profile, product=_clean_product(product), description=_clean_description(description),
         quantity=to_decimal(quantity), unit_price=to_decimal(unit_price),
         amount=round_money(amount, profile.currency), currency=profile.currency,
         service_period_start=service_period_start, service_period_end=service_period_end,
