@@ -162,6 +162,7 @@ class Invoice(TimeStampedModel):
     email_sent_at = models.DateTimeField(_("e-mailed at"), null=True, blank=True)
     email_recipients = models.JSONField(_("e-mailed to"), default=list, blank=True)
     past_due_notified_at = models.DateTimeField(_("past-due notice sent at"), null=True, blank=True)
+    autocharge_failed_notified_at = models.DateTimeField(_("failed-charge notice sent at"), null=True, blank=True)
 
     objects = InvoiceQuerySet.as_manager()
 

@@ -189,7 +189,10 @@ def invoice_autocharge(*, invoice_id: int) -> Payment | None:
     method = autocharge_method(invoice.profile)
     if method is None:
         return None
-    attempt = Payment.objects.filter(invoice=invoice, idempotency_key__startswith="autocharge-").count()
+    attempts = Payment.objects.filter(invoice=invoice, idempotency_key__startswith="autocharge-")
+    if attempts.filter(status=Payment.Status.DECLINED).exists():
+        return None  # a decline is the processor's final answer: a redelivered task does not try again
+    attempt = attempts.count()
     try:
         return _attempt(actor=None, invoice=invoice, payment_method=method, key=f"autocharge-{attempt + 1}")
     except ValidationError:
@@ -208,13 +211,18 @@ def _notify(invoice: Invoice, template: str, subject: str, **extra) -> None:
 
 
 def notify_autocharge_failed(*, invoice_id: int, reason: str) -> None:
-    invoice = Invoice.objects.select_related("profile").get(pk=invoice_id)
-    if invoice.status == Invoice.Status.PAID:
-        return
-    with translation.override(invoice.language):
-        _notify(invoice, "invoicing/email/payment_failed.txt", _("Payment of invoice %(number)s failed"),
-                reason=reason)
-    activity.record(actor=None, verb="payment.autocharge_failed", target=invoice, changes={"reason": reason})
+    """Tell the billing people that the automatic charge failed: once per invoice, however often the
+    task runs: the notice is recorded under the invoice's lock, in the transaction that sends it."""
+    with transaction.atomic():
+        invoice = Invoice.objects.select_for_update(of=("self",)).select_related("profile").get(pk=invoice_id)
+        if invoice.status == Invoice.Status.PAID or invoice.autocharge_failed_notified_at is not None:
+            return
+        invoice.autocharge_failed_notified_at = timezone.now()
+        invoice.save(update_fields=["autocharge_failed_notified_at", "updated"])
+        activity.record(actor=None, verb="payment.autocharge_failed", target=invoice, changes={"reason": reason})
+        with translation.override(invoice.language):  # a failed send rolls the mark back: the next run sends
+            _notify(invoice, "invoicing/email/payment_failed.txt", _("Payment of invoice %(number)s failed"),
+                    reason=reason)
 
 
 def invoices_mark_past_due(*, today: date) -> int:

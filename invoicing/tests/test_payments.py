@@ -290,3 +290,16 @@ def test_a_key_is_good_for_one_invoice_and_one_person_only():
     assert attempt.idempotency_key.startswith(f"pay-{alice.pk}-") and attempt.status == "declined"
     with pytest.raises(PermissionDenied):
         invoice_pay(actor=None, invoice=invoice, payment_method=method, idempotency_key=alices)
+
+
+def test_a_redelivered_autocharge_task_after_a_decline_charges_and_tells_once(mailoutbox):
+    """Celery may deliver a task twice (a worker lost after the decline, before its acknowledgement): the
+    card is not tried again and the billing people get one notice, not one per delivery."""
+    profile = BillingProfileFactory()
+    grant(UserFactory(), Role.OWNER, profile)
+    card(profile, "4000000000000002")  # declined
+    invoice = InvoiceFactory(profile=profile, unit_price="100")
+    assert invoice_autocharge_task.delay(invoice.pk).get() == "declined"
+    invoice_autocharge_task.delay(invoice.pk).get()
+    assert list(invoice.payments.values_list("status", flat=True)) == ["declined"]
+    assert len(mailoutbox) == 1
