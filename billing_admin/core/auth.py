@@ -1,3 +1,21 @@
+"""Sign-in throttling (django-axes) and the throttled password reset."""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.views import PasswordResetView
+from django.core.cache import cache
+from django.db import transaction
+from django.http import HttpResponseRedirect
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from billing_admin.core.tasks import password_reset_mail_task
+
+
 def axes_username(request, credentials) -> str:
     """Throttle per e-mail address, whatever its case."""
     value = (credentials or {}).get("username") or request.POST.get("username", "")
@@ -12,8 +30,6 @@ def client_address(request) -> str:
 
 
 def _hit(key: str, window: int) -> int:
-    from django.core.cache import cache
-
     cache.add(key, 0, timeout=window)
     try:
         return cache.incr(key)
@@ -24,10 +40,6 @@ def _hit(key: str, window: int) -> int:
 
 def password_reset_allowed(*, email: str, client: str) -> bool:
     """Count this request against its address and its client; False once either is over its limit."""
-    import hashlib
-
-    from django.conf import settings
-
     window = settings.PASSWORD_RESET_WINDOW_SECONDS
     address = hashlib.sha256(str(email).strip().lower().encode()).hexdigest()[:32]
     by_address = _hit(f"password-reset:address:{address}", window)
@@ -37,10 +49,6 @@ def password_reset_allowed(*, email: str, client: str) -> bool:
 
 
 def _password_reset_view():
-    from django.contrib.auth.decorators import login_not_required
-    from django.contrib.auth.views import PasswordResetView
-    from django.utils.translation import gettext as _
-
     class ThrottledPasswordResetView(PasswordResetView):
         """Django's password reset, throttled per address and per client (see above)."""
 
@@ -48,7 +56,10 @@ def _password_reset_view():
             if not password_reset_allowed(email=form.cleaned_data["email"], client=client_address(self.request)):
                 form.add_error(None, _("Too many password reset requests. Try again in an hour."))
                 return self.render_to_response(self.get_context_data(form=form), status=429)
-            return super().form_valid(form)
+            # A worker sends the mail (billing_admin.core.tasks): the same work here for any address.
+            email, language = form.cleaned_data["email"], translation.get_language()
+            transaction.on_commit(lambda: password_reset_mail_task.delay(email, language))
+            return HttpResponseRedirect(self.get_success_url())
 
     view = login_not_required(ThrottledPasswordResetView.as_view())
     view.permission_guard = "public: password reset, throttled"  # type: ignore[attr-defined]
