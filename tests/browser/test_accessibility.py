@@ -221,13 +221,16 @@ def check(browser, server, matrix, who, pages, session=None):
     layout = []
     try:
         for name, path in pages:
-            started, running = time.monotonic(), []
-            for viewport, language, _, page, _ in views:
-                response = page.goto(path)
+            started, loading, running = time.monotonic(), [], []
+            for viewport, language, _, page, _ in views:  # the server answers; the browsers go on loading
+                response = page.goto(path, wait_until="commit")
                 if response.status in (403, 404) and session:
                     matrix.skipped.append((who, name, response.status))
                     continue
                 assert response.status == 200, f"{who} {path}: {response.status}"
+                loading.append((viewport, language, page))
+            for viewport, language, page in loading:
+                page.wait_for_load_state("load")
                 assert page.evaluate("document.documentElement.lang") == language
                 page.evaluate(START_AXE)
                 running.append((viewport, language, page))
