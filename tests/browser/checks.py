@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from invoicing.models import Invoice
+
 # Everything that would make a person scroll or pan sideways: the page itself wider than the window,
 # any box that scrolls sideways inside it, and any control cut off at the right edge.
 SIDEWAYS_JS = """() => {
@@ -57,3 +59,21 @@ def sideways_problems(page) -> list[str]:
 
 def unlabelled_cells(page) -> list[str]:
     return page.evaluate(UNLABELLED_JS)
+
+
+def portal_pages(profile) -> list[tuple[str, str]]:
+    """Every page a procurement user reaches, as (name, path): the account owner may open them all."""
+    paid = Invoice.objects.filter(profile=profile, status="paid").order_by("-issue_date").first()
+    due = Invoice.objects.filter(profile=profile, status="due").get()
+    base = f"/billing/profiles/{profile.pk}/"
+    account = f"/billing/accounts/{profile.account_id}/"
+    return [
+        ("profile-list", "/billing/profiles/"), ("create-profile", "/billing/profiles/new/"),
+        ("overview", base), ("edit-details", f"{base}edit/details/"), ("permissions", f"{base}permissions/"),
+        ("credit-balance", f"{base}credit-balance/"), ("credits", f"{base}credits/"), ("invoices", f"{base}invoices/"),
+        ("invoice-page", f"{base}invoices/{paid.pk}/"), ("pay-page", f"{base}invoices/{due.pk}/pay/"),
+        ("subscriptions", f"{base}subscriptions/"), ("payment-methods", f"{base}payment-methods/"),
+        ("add-card", f"{base}payment-methods/add/card/"), ("profile-activity", f"{base}activity/"),
+        ("account-page", account), ("account-activity", f"{account}activity/"), ("purchase", "/billing/purchase/"),
+        ("help", "/help/"),
+    ]

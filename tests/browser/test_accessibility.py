@@ -22,7 +22,7 @@ from django.core.management import call_command
 from django.db import connections
 from django.test import Client, override_settings
 
-from tests.browser.checks import sideways_problems, unlabelled_cells
+from tests.browser.checks import portal_pages, sideways_problems, unlabelled_cells
 from tests.browser.conftest import SCREENSHOTS
 
 # The database is needed (the test database is set up for it), but only through the module's data: each test's
@@ -162,24 +162,9 @@ def confirm_and_form_pages() -> list[tuple[str, str]]:
 
 
 def demo_pages() -> list[tuple[str, str]]:
-    from invoicing.models import Invoice
     from profiles.models import BillingProfile
 
-    profile = BillingProfile.objects.get(name="Contoso Marketing")
-    paid = Invoice.objects.filter(profile=profile, status="paid").order_by("-issue_date").first()
-    due = Invoice.objects.filter(profile=profile, status="due").get()
-    base = f"/billing/profiles/{profile.pk}/"
-    account = f"/billing/accounts/{profile.account_id}/"
-    return [
-        ("profile-list", "/billing/profiles/"), ("create-profile", "/billing/profiles/new/"),
-        ("overview", base), ("edit-details", f"{base}edit/details/"), ("permissions", f"{base}permissions/"),
-        ("credit-balance", f"{base}credit-balance/"), ("credits", f"{base}credits/"), ("invoices", f"{base}invoices/"),
-        ("invoice-page", f"{base}invoices/{paid.pk}/"), ("pay-page", f"{base}invoices/{due.pk}/pay/"),
-        ("subscriptions", f"{base}subscriptions/"), ("payment-methods", f"{base}payment-methods/"),
-        ("add-card", f"{base}payment-methods/add/card/"), ("profile-activity", f"{base}activity/"),
-        ("account-page", account), ("account-activity", f"{account}activity/"), ("purchase", "/billing/purchase/"),
-        ("help", "/help/"),
-    ]
+    return portal_pages(BillingProfile.objects.get(name="Contoso Marketing"))
 
 
 ANONYMOUS_PAGES = [("sign-in", "/accounts/login/"), ("password-reset", "/accounts/password_reset/"), ("help", "/help/")]

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from invoicing.models import Invoice
 from profiles.models import BillingProfile
-from tests.browser.checks import sideways_problems, unlabelled_cells
+from tests.browser.checks import portal_pages, sideways_problems, unlabelled_cells
 
 PASSWORD = "demo-pass-2026"
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -110,25 +110,6 @@ def test_an_invoice_manager_pays_with_the_sandbox_card_and_sees_it_paid(page, lo
     screenshot("paid")
 
 
-def phone_pages(profile):
-    """Every page a procurement user reaches, as paths (the account owner may open them all)."""
-    account = profile.account
-    paid = Invoice.objects.filter(profile=profile, status="paid").order_by("-issue_date").first()
-    due = Invoice.objects.filter(profile=profile, status="due").get()
-    base = f"/billing/profiles/{profile.pk}/"
-    return [
-        ("profile-list", "/billing/profiles/"), ("create-profile", "/billing/profiles/new/"),
-        ("overview", base), ("edit-details", f"{base}edit/details/"), ("permissions", f"{base}permissions/"),
-        ("credit-balance", f"{base}credit-balance/"), ("credits", f"{base}credits/"), ("invoices", f"{base}invoices/"),
-        ("invoice-page", f"{base}invoices/{paid.pk}/"), ("pay-page", f"{base}invoices/{due.pk}/pay/"),
-        ("subscriptions", f"{base}subscriptions/"), ("payment-methods", f"{base}payment-methods/"),
-        ("add-card", f"{base}payment-methods/add/card/"), ("profile-activity", f"{base}activity/"),
-        ("account-page", f"/billing/accounts/{account.pk}/"),
-        ("account-activity", f"/billing/accounts/{account.pk}/activity/"),
-        ("purchase", "/billing/purchase/"),
-    ]
-
-
 def test_on_a_390px_phone_no_page_spills_sideways(page, login, screenshot, demo):
     """At 390 px every table is a stack of cards with labelled values, every control is on screen, and neither
     the page nor anything in it scrolls sideways. A screenshot of each page goes to var/screenshots/."""
@@ -138,7 +119,7 @@ def test_on_a_390px_phone_no_page_spills_sideways(page, login, screenshot, demo)
         assert sideways_problems(page) == [], f"{name} at 390px"
         screenshot(name)
     login("account-owner@example.com", PASSWORD)
-    for name, path in phone_pages(demo):
+    for name, path in portal_pages(demo):
         response = page.goto(path)
         assert response.status == 200, f"{name}: {path} answered {response.status}"
         assert sideways_problems(page) == [], f"{name} ({path}) at 390px"
@@ -152,7 +133,7 @@ def test_in_dutch_no_page_spills_sideways_on_a_small_phone_a_tablet_or_a_small_l
     login("account-owner@example.com", PASSWORD)
     page.context.add_cookies([{"name": "django_language", "value": "nl", "url": page.evaluate("location.origin")}])
     page.set_viewport_size({"width": width, "height": 900})
-    for name, path in phone_pages(demo):
+    for name, path in portal_pages(demo):
         page.goto(path)
         assert page.evaluate("document.documentElement.lang") == "nl"
         assert sideways_problems(page) == [], f"{name} ({path}) at {width}px"
