@@ -82,6 +82,22 @@ def cpu_seconds(pid: int) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
+def services_cpu_seconds() -> float:
+    """CPU time so far of every PostgreSQL and Redis server process on this machine (they share the cores
+    with the workers during the pipeline phase; "WeasyPrint alone" needs neither)."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+            name = text[text.index("(") + 1:text.rindex(")")]
+            if name.startswith(("postgres", "redis-server")):
+                fields = text.rsplit(")", 1)[1].split()
+                total += int(fields[11]) + int(fields[12])
+        except (OSError, ValueError, IndexError):
+            pass
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def render_one(job: tuple) -> float:
     """Render one invoice's HTML as the pipeline writes it (PDF/A-3b, its e-invoice XML attached, the same
     write options); return the CPU seconds it took in this process. The HTML and the XML are made before
@@ -179,6 +195,7 @@ def main() -> None:
     time.sleep(4)
     try:
         cpu_before = cpu_seconds(worker.pid)
+        services_before, own_before = services_cpu_seconds(), time.process_time()
         start = time.perf_counter()
         for profile in profiles:
             generate_invoice_task.delay(profile.pk, "2026-11-01")
@@ -194,6 +211,8 @@ def main() -> None:
         elapsed = time.perf_counter() - start
         final_rss = rss_kib(worker.pid)
         worker_cpu = cpu_seconds(worker.pid) - cpu_before
+        services_cpu = services_cpu_seconds() - services_before
+        own_cpu = time.process_time() - own_before  # this process: the SMTP sink's thread and the polling
     finally:
         worker.terminate()
         worker.wait(timeout=60)
@@ -220,6 +239,9 @@ def main() -> None:
     pipeline_ms, alone_ms = 1000 * worker_cpu / made, 1000 * alone_cpu / len(jobs)
     print(f"worker CPU per invoice: {pipeline_ms:.0f} ms; WeasyPrint alone: {alone_ms:.0f} ms; "
           f"ratio pipeline / WeasyPrint: {pipeline_ms / alone_ms:.2f} (goal: at most 1.10)")
+    print(f"the cores' other users during the pipeline, per invoice: PostgreSQL and Redis "
+          f"{1000 * services_cpu / made:.0f} ms, this bench process (SMTP sink, polling) "
+          f"{1000 * own_cpu / made:.0f} ms of CPU")
     print(f"WeasyPrint alone with its own user-agent stylesheet (before static/invoice/ua.css): "
           f"{1000 * own_ua_cpu / len(jobs):.0f} ms of CPU per invoice")
     for count, at, rss in marks:
