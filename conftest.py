@@ -6,6 +6,8 @@ import os
 
 import pytest
 
+from billing_admin.celery import app
+from billing_admin.core.permissions import SUPPORT_GROUP, SUPPORT_READ_ONLY_GROUP, support_groups_sync
 from profiles.models import BillingAccount, BillingProfile
 from profiles.tests.factories import BillingProfileFactory, RoleAssignmentFactory, UserFactory
 
@@ -24,9 +26,6 @@ def grant(user, role: str, obj):
 def support_engineer(*, read_only: bool = False, **fields):
     """A staff user in the support group (or the read-only one) of the permission module."""
     from django.contrib.auth.models import Group
-
-    from billing_admin.core.permissions import SUPPORT_GROUP, SUPPORT_READ_ONLY_GROUP, support_groups_sync
-    from profiles.tests.factories import UserFactory
 
     support_groups_sync()
     user = UserFactory(is_staff=True, **fields)
@@ -66,7 +65,6 @@ def htmx_headers():
 @pytest.fixture(autouse=True)
 def _celery_eager_unless_real_worker(request, settings):
     """Unit tests run tasks in-process; integration tests marked ``integration`` use a real worker."""
-    from billing_admin.celery import app
 
     if request.node.get_closest_marker("integration"):
         yield

@@ -8,6 +8,9 @@ the number of queries and whether any query counted the whole invoice table.
 
     .venv/bin/python bench/admin_changelist.py [--invoices 100000]
     (env: BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/bench_admin)
+
+The project's modules are imported inside functions, after ``django.setup()``: the script first points
+Django at its own database (and broker), which must happen before any model is imported.
 """
 
 from __future__ import annotations

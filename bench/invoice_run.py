@@ -12,6 +12,9 @@ SMTP sink take), and the worker's resident memory after every 250 invoices.
     .venv/bin/python bench/invoice_run.py [--profiles 1000]
     (env: BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/bench_billing;
           BENCH_BROKER_URL, default redis://127.0.0.1:6379/13)
+
+The project's modules are imported inside functions, after ``django.setup()``: the script first points
+Django at its own database (and broker), which must happen before any model is imported.
 """
 
 from __future__ import annotations

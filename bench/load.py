@@ -8,6 +8,9 @@ fragments and PDF downloads. Prints requests/s, p50/p95/p99 and errors per reque
 
     make install-bench && .venv/bin/python bench/load.py [--users 50] [--seconds 60]
     (env: BENCH_LOAD_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/bench_load)
+
+The project's modules are imported inside functions, after ``django.setup()``: the script first points
+Django at its own database (and broker), which must happen before any model is imported.
 """
 
 from __future__ import annotations

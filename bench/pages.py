@@ -9,6 +9,9 @@ server time, queries, bytes, and p95 as a ratio to the admin changelist's p95 in
 
     .venv/bin/python bench/pages.py [--requests 40] [--keep]
     (env: BENCH_PAGES_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/bench_pages)
+
+The project's modules are imported inside functions, after ``django.setup()``: the script first points
+Django at its own database (and broker), which must happen before any model is imported.
 """
 
 from __future__ import annotations

@@ -3,6 +3,10 @@ from django.contrib import admin
 from django.core.management import call_command
 from django.urls import reverse
 
+from conftest import grant
+from invoicing.models import CreditLot, Invoice
+from invoicing.services.credits import credit_lot_add
+from profiles.models import BillingProfile, Role, RoleAssignment
 from profiles.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -38,8 +42,6 @@ def test_every_changelist_search_and_change_form_answers(staff_client):
 
 
 def test_invoice_search_by_number_and_po(staff_client):
-    from invoicing.models import Invoice
-
     page = staff_client.get(reverse("admin:invoicing_invoice_changelist"), {"q": "PO-2026-0042"})
     marketing = Invoice.objects.filter(po_number="PO-2026-0042")
     assert marketing.exists() and all(inv.number in page.text for inv in marketing)
@@ -57,8 +59,6 @@ def test_changelists_do_not_run_a_query_per_row(staff_client, name, django_asser
 
 
 def test_issued_invoices_cannot_be_edited(staff_client):
-    from invoicing.models import Invoice
-
     invoice = Invoice.objects.first()
     url = reverse("admin:invoicing_invoice_change", args=[invoice.pk])
     response = staff_client.post(url, {"amount_due": "0.01", "po_number": "HACK"})
@@ -74,9 +74,6 @@ def _queries(client, url, django_assert_max_num_queries) -> int:
 
 
 def test_profile_change_form_does_not_run_a_query_per_role_row(staff_client, django_assert_max_num_queries):
-    from conftest import grant
-    from profiles.models import BillingProfile, Role, RoleAssignment
-
     profile = BillingProfile.objects.get(name="Contoso Sales")
     url = reverse("admin:profiles_billingprofile_change", args=[profile.pk])
     before = _queries(staff_client, url, django_assert_max_num_queries)
@@ -90,10 +87,6 @@ def test_credit_lot_change_form_does_not_run_a_query_per_transaction(staff_clien
     from datetime import date
 
     from django.db.models import Count, Q
-
-    from invoicing.models import CreditLot
-    from invoicing.services.credits import credit_lot_add
-    from profiles.models import BillingProfile
 
     used = CreditLot.objects.annotate(n=Count("transactions", filter=Q(transactions__invoice__isnull=False))
                                       ).order_by("-n", "pk").first()

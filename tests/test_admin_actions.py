@@ -3,12 +3,14 @@ from datetime import date
 import pytest
 from django.urls import reverse
 
+from billing_admin.core.models import ActivityEvent
 from conftest import grant, support_engineer
-from invoicing.models import Invoice
+from invoicing.models import CreditLot, CreditTransaction, Invoice
 from invoicing.services.charges import purchase_record
+from invoicing.services.credits import credit_lot_add
 from invoicing.tests.factories import InvoiceFactory
-from profiles.models import BillingProfileUserObjectPermission, Role, RoleAssignment
-from profiles.tests.factories import BillingProfileFactory, UserFactory
+from profiles.models import BillingProfileUserObjectPermission, PaymentMethod, Role, RoleAssignment
+from profiles.tests.factories import BillingProfileFactory, CardFactory, UserFactory, WireTransferFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -47,9 +49,6 @@ def test_support_records_a_wire_transfer_and_the_invoice_is_paid(staff):
 
 
 def test_read_only_support_cannot_void_record_or_adjust(client):
-    from invoicing.models import CreditLot
-    from invoicing.services.credits import credit_lot_add
-
     client.force_login(support_engineer(read_only=True))
     profile = BillingProfileFactory()
     lot = credit_lot_add(actor=None, profile=profile, source="promotional", amount="5",
@@ -81,8 +80,6 @@ def test_support_voids_an_invoice_from_the_admin(staff):
 
 
 def test_support_role_changes_name_the_support_engineer_in_the_grant_and_the_log(staff):
-    from billing_admin.core.models import ActivityEvent
-
     profile, pat = BillingProfileFactory(), UserFactory()
     grant(UserFactory(), Role.OWNER, profile)
     staff.post(reverse("admin:profiles_roleassignment_add"), {"user": pat.pk, "profile": profile.pk, "role": "reader"})
@@ -105,10 +102,6 @@ def test_a_refused_role_removal_in_the_admin_does_not_claim_success(staff):
 
 
 def test_support_removes_and_defaults_payment_methods_through_the_services(staff):
-    from billing_admin.core.models import ActivityEvent
-    from profiles.models import PaymentMethod
-    from profiles.tests.factories import CardFactory, WireTransferFactory
-
     profile = BillingProfileFactory()
     default = WireTransferFactory(profile=profile, is_default=True)
     card = CardFactory(profile=profile, is_default=False)
@@ -135,8 +128,6 @@ def test_support_removes_and_defaults_payment_methods_through_the_services(staff
 def test_deleting_a_person_in_the_admin_cannot_remove_the_last_owner(staff):
     from django.contrib.auth import get_user_model
 
-    from billing_admin.core.models import ActivityEvent
-
     profile = BillingProfileFactory()
     only_owner, reader = UserFactory(), UserFactory()
     grant(only_owner, Role.OWNER, profile)
@@ -158,9 +149,6 @@ def test_admin_pages_for_an_invoice_or_credit_lot_that_is_gone_say_not_found(sta
 
 
 def test_support_adjusts_a_credit_lot_and_bad_amounts_are_explained_on_the_form(staff):
-    from invoicing.models import CreditLot, CreditTransaction
-    from invoicing.services.credits import credit_lot_add
-
     lot = credit_lot_add(actor=None, profile=BillingProfileFactory(), source="promotional", amount="50",
                          start_date=date(2026, 1, 1), expiration_date=date(2099, 1, 1))
     url = reverse("admin:invoicing_creditlot_adjust", args=[lot.pk])

@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from conftest import grant, support_engineer
 from invoicing.models import Invoice, Payment
-from invoicing.services.payments import invoice_pay, payment_key_issue, payment_record_transfer
+from invoicing.services.payments import invoice_autocharge, invoice_pay, payment_key_issue, payment_record_transfer
 from invoicing.tests.factories import InvoiceFactory
 from profiles.models import PaymentMethod, Role, RoleAssignment
 from profiles.services.payment_methods import payment_method_add_card
@@ -125,7 +125,6 @@ def test_keys_shaped_like_the_systems_own_do_not_block_another_accounts_payments
     system makes for another account's invoice (its automatic charge, support's recorded transfer)
     changes nothing for that account: its card is still charged and support can still record a
     transfer."""
-    from invoicing.services.payments import invoice_autocharge
 
     w = two_customers
     declining = card(w["ours"], "4000000000000002")

@@ -10,6 +10,7 @@ from django.core import mail
 from django.urls import reverse
 from pypdf import PdfReader
 
+from billing_admin.core import activity
 from conftest import grant
 from invoicing.models import Invoice
 from invoicing.services.charges import purchase_record
@@ -70,8 +71,6 @@ def test_an_error_after_tokenising_reports_no_card_number_cvc_or_iban(client, mo
     local variables (error e-mails, error trackers): the card number, CVC and IBAN are filtered out.
     (Not the default test IBAN: it is the seller's own, printed in every report's settings.)"""
     from django.views.debug import ExceptionReporter
-
-    from billing_admin.core import activity
 
     settings.DEBUG = False
     iban = " ".join(["DE89", "3704", "0044", "0532", "0130", "00"])  # not literally here: reports quote source

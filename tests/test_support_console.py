@@ -18,14 +18,17 @@ from django.apps import apps
 from django.contrib import admin
 from django.urls import NoReverseMatch, reverse
 
+from billing_admin.core.admin_mixins import EstimatedCountPaginator
 from billing_admin.core.models import ActivityEvent
-from conftest import grant, support_engineer
+from billing_admin.core.permissions import SUPPORT_GROUPS, SupportAction, support_may
+from conftest import grant, require_postgres, support_engineer
 from invoicing.models import CreditLot, CreditTransaction, Invoice, InvoiceLine, InvoiceSequence, Payment
-from invoicing.services.credits import credit_lot_add
+from invoicing.services.credits import credit_adjust, credit_lot_add
+from invoicing.services.invoices import invoice_void
 from invoicing.services.payments import payment_record_transfer
 from invoicing.tests.factories import InvoiceFactory
 from profiles.models import BillingAccount, BillingProfile, InvoiceRecipient, Role, RoleAssignment
-from profiles.services.profiles import recipient_add
+from profiles.services.profiles import profile_update, recipient_add
 from profiles.tests.factories import (
     BillingAccountFactory,
     BillingProfileFactory,
@@ -304,8 +307,6 @@ def test_support_permissions_are_django_permissions_held_through_the_groups():
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
 
-    from billing_admin.core.permissions import SUPPORT_GROUPS, SupportAction, support_may
-
     declared = {codename for codename, _label in get_user_model()._meta.permissions}
     assert declared == {a.value for a in SupportAction}
     for name, actions in SUPPORT_GROUPS.items():
@@ -473,8 +474,6 @@ def test_amounts_are_shown_in_their_currency(staff, world):
 
 
 def test_activity_log_on_the_profile_page_is_paginated_newest_first_and_readable(staff, world):
-    from profiles.services.profiles import profile_update
-
     profile = world["unpaid"]
     for n in range(25):
         profile_update(actor=world["owner"], profile=profile, po_number=f"PO-{n + 2}")
@@ -489,7 +488,6 @@ def test_activity_log_on_the_profile_page_is_paginated_newest_first_and_readable
 @pytest.mark.parametrize("name", ["profiles_billingprofile", "profiles_billingaccount", "invoicing_invoice"])
 def test_admin_change_pages_cost_the_same_queries_with_more_related_rows(staff, world, name,
                                                                           django_assert_max_num_queries):
-    from profiles.services.profiles import profile_update
 
     profile = world["unpaid"]
     obj = {"profiles_billingprofile": profile, "profiles_billingaccount": world["account"],
@@ -518,10 +516,6 @@ def test_admin_change_pages_cost_the_same_queries_with_more_related_rows(staff, 
 def test_the_support_services_ask_the_permission_module(world):
     from django.core.exceptions import PermissionDenied
 
-    from invoicing.services.credits import credit_adjust
-    from invoicing.services.invoices import invoice_void
-    from profiles.services.profiles import profile_update
-
     due, lot = world["due"], world["lot"]
     for who in (world["owner"], support_engineer(read_only=True), UserFactory(is_staff=True)):
         with pytest.raises(PermissionDenied):
@@ -539,9 +533,6 @@ def test_the_support_services_ask_the_permission_module(world):
 def test_the_invoice_list_does_not_count_the_whole_table_on_each_view(staff, world, monkeypatch,
                                                                       django_assert_max_num_queries):
     from django.db import connection
-
-    from billing_admin.core.admin_mixins import EstimatedCountPaginator
-    from conftest import require_postgres
 
     require_postgres()
     with connection.cursor() as cursor:

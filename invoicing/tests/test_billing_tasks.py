@@ -4,10 +4,11 @@ from datetime import date
 
 import pytest
 
+from billing_admin.core.models import ActivityEvent
 from invoicing.models import Invoice
 from invoicing.services.charges import purchase_record
 from invoicing.tasks import billing as billing_tasks
-from profiles.tests.factories import BillingProfileFactory
+from profiles.tests.factories import BillingAccountFactory, BillingProfileFactory
 
 pytestmark = pytest.mark.django_db
 DAY = "2026-11-01"
@@ -36,7 +37,6 @@ def render_enqueues(monkeypatch):
 
 def test_a_new_invoice_has_its_pdf_rendered_exactly_once_by_the_worker_that_issued_it(
         render_enqueues, django_capture_on_commit_callbacks, mailoutbox):
-    from billing_admin.core.models import ActivityEvent
 
     profiles = [_profile_with_charge() for _ in range(3)]
     with django_capture_on_commit_callbacks(execute=True):
@@ -87,8 +87,6 @@ def test_issuing_rendering_and_mailing_an_invoice_takes_a_fixed_number_of_querie
     number sequence: the first run here does.)"""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
-
-    from profiles.tests.factories import BillingAccountFactory
 
     account, counts = BillingAccountFactory(), []
     for lines in (1, 1, 40):

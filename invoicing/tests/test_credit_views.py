@@ -6,7 +6,10 @@ import pytest
 from django.urls import reverse
 
 from conftest import grant
-from invoicing.services.credits import credit_lot_add
+from invoicing.models import CreditLot
+from invoicing.services.charges import purchase_record
+from invoicing.services.credits import credit_adjust, credit_lot_add
+from invoicing.services.invoices import invoice_generate
 from profiles.models import Role
 from profiles.tests.factories import BillingProfileFactory, UserFactory
 
@@ -83,8 +86,6 @@ def test_balance_tab_query_count_does_not_grow_with_transactions(client, reader_
 
 def test_the_ledger_speaks_the_readers_language_whoever_wrote_the_row(client, reader_with_credits):
     """Rows written by the invoice run (in whatever language was active then) read in Dutch for a Dutch reader."""
-    from invoicing.services.charges import purchase_record
-    from invoicing.services.invoices import invoice_generate
 
     profile = reader_with_credits
     today = date.today()
@@ -104,8 +105,6 @@ def test_the_ledger_speaks_the_readers_language_whoever_wrote_the_row(client, re
 def test_csv_export_keeps_negative_amounts_numeric_and_guards_text(client, reader_with_credits):
     """A spreadsheet must be able to add the amounts up: -180.53 is a number, not the text '-180.53;
     text that starts like a formula (a description, a reference) is still neutralised."""
-    from invoicing.models import CreditLot
-    from invoicing.services.credits import credit_adjust
 
     lot = CreditLot.objects.get(profile=reader_with_credits, source="prepayment")
     credit_adjust(actor=None, lot=lot, amount="-180.53", reason="-1+1 correction")

@@ -7,6 +7,7 @@ from django.db.models import Sum
 
 from billing_admin.core.models import ActivityEvent
 from invoicing.models import CreditLot, CreditTransaction, Invoice
+from invoicing.selectors import credit_balance_summary
 from invoicing.services.charges import purchase_record
 from invoicing.services.credits import credit_adjust, credit_lot_add, credit_lots_expire
 from invoicing.services.invoices import billing_run, invoice_void
@@ -160,8 +161,6 @@ def test_pages_and_voids_count_expiry_in_the_same_utc_dates_as_the_daily_task(se
 
     from django.utils import timezone
 
-    from invoicing.selectors import credit_balance_summary
-
     utc_today = timezone.now().date()  # aware, in UTC
     # A server clock a day away from UTC: UTC−12 in the UTC morning, UTC+14 in the afternoon.
     settings.TIME_ZONE = "Etc/GMT+12" if timezone.now().hour < 12 else "Pacific/Kiritimati"
@@ -186,8 +185,6 @@ def test_run_billing_expires_lots_first_but_never_ahead_of_today(capsys):
 
     from django.core.management import call_command
     from django.utils import timezone
-
-    from invoicing.selectors import credit_balance_summary
 
     today = timezone.now().date()
     profile = BillingProfileFactory(account=BillingAccountFactory(tax_rate=0))

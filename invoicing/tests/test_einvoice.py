@@ -12,12 +12,16 @@ from lxml import etree
 from pypdf import PdfReader
 
 from billing_admin.core.money import format_money, round_money
+from conftest import grant
 from invoicing.models import Invoice
 from invoicing.services.credits import credit_lot_add
+from invoicing.services.einvoice import NotAnEInvoice, build_document, invoice_einvoice_xml
 from invoicing.services.invoices import invoice_generate, invoice_void
 from invoicing.services.pdf import invoice_pdf_bytes, invoice_render_pdf
+from invoicing.tests.einvoice_rules import business_rule_failures, schematron_failures
 from invoicing.tests.test_invoice_generation import buy, pdf_text
-from profiles.tests.factories import BillingAccountFactory, BillingProfileFactory
+from profiles.models import Role
+from profiles.tests.factories import BillingAccountFactory, BillingProfileFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 NS = {"rsm": "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100",
@@ -139,7 +143,6 @@ def test_the_pdf_is_pdf_a_3b_with_the_factur_x_xmp_extension():
 def test_the_xml_is_byte_for_byte_what_drafthorse_serialises(settings, country, rate, credit, tax_id, bare):
     """We write the CII XML directly (drafthorse's model objects cost ~5 ms an invoice): the bytes must be the
     ones drafthorse's document of the same invoice serialises to."""
-    from invoicing.services.einvoice import build_document, invoice_einvoice_xml
 
     if bare:
         settings.SELLER = {**settings.SELLER, "vat_id": "", "address": "Line 1\nLine 2\nLine 3\nLine 4"}
@@ -174,10 +177,6 @@ def test_a_void_invoice_carries_the_void_and_no_e_invoice():
 def test_the_xml_alone_downloads_for_who_may_see_the_invoice_and_never_for_a_void_one(client):
     from django.urls import reverse
 
-    from conftest import grant
-    from profiles.models import Role
-    from profiles.tests.factories import UserFactory
-
     invoice = issue("JP", 10, [("3", "333.5", True)], "100")
     url = reverse("invoicing:invoice-xml", args=[invoice.profile_id, invoice.pk])
     client.force_login(UserFactory())
@@ -208,8 +207,6 @@ def test_the_xml_alone_downloads_for_who_may_see_the_invoice_and_never_for_a_voi
     ],
 )
 def test_the_official_en16931_schematrons_and_the_totals_rules_hold(country, rate, items, credit, tax_id):
-    from invoicing.tests.einvoice_rules import business_rule_failures, schematron_failures
-
     invoice = issue(country, rate, items, credit, tax_id=tax_id)
     _name, xml = get_facturx_xml_from_pdf(pdf_bytes(invoice), check_xsd=False)
     assert schematron_failures(xml) == []
@@ -233,8 +230,6 @@ line = st.tuples(st.sampled_from(["1", "2", "3", "0.5", "7", "12"]),
 @example(country="NL", rate="21", items=[("3", Decimal("0.05"), True)] * 3, credit=None)
 def test_any_lines_and_credits_give_an_xml_whose_tax_follows_br_co_17_and_equals_the_invoice(country, rate, items,
                                                                                           credit):
-    from invoicing.services.einvoice import invoice_einvoice_xml
-    from invoicing.tests.einvoice_rules import business_rule_failures, schematron_failures
 
     profile = BillingProfileFactory(account=BillingAccountFactory(country=country, tax_rate=rate))
     if credit:
@@ -257,11 +252,6 @@ def test_a_kwd_invoice_is_no_e_invoice_as_en_16931_allows_two_decimals_in_every_
     Factur-X EXTENDED schematron keeps them: a KWD invoice (3 decimals, to the fils) cannot be a valid
     e-invoice. Its PDF stays PDF/A-3b without an embedded XML, and the page says why."""
     from django.urls import reverse
-
-    from conftest import grant
-    from invoicing.services.einvoice import NotAnEInvoice, build_document, invoice_einvoice_xml
-    from profiles.models import Role
-    from profiles.tests.factories import UserFactory
 
     invoice = issue("KW", 5, [("1", "1.2345", True), ("7", "0.333", True)], "0.5", tax_id="")
     assert invoice.currency == "KWD" and invoice.subtotal == Decimal("3.566")  # 1.235 + 2.331: fils count

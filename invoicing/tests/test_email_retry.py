@@ -5,6 +5,7 @@ import pytest
 from django.core import mail
 from django.core.mail.backends.base import BaseEmailBackend
 
+from billing_admin.celery import app
 from invoicing.models import Invoice
 from invoicing.services.charges import purchase_record
 from invoicing.tasks.billing import daily_billing_task, generate_invoice_task
@@ -25,8 +26,6 @@ class FlakySMTP(BaseEmailBackend):
 
 @pytest.fixture
 def flaky(settings):
-    from billing_admin.celery import app
-
     settings.EMAIL_BACKEND = "invoicing.tests.test_email_retry.FlakySMTP"
     CALLS.update(n=0, fail_first=0)
     app.conf.task_eager_propagates = False  # eager retries run inline; a Retry must not abort the test

@@ -13,6 +13,7 @@ from conftest import grant, support_engineer
 from invoicing.models import Charge, CreditTransaction, Invoice
 from invoicing.services.charges import purchase_record
 from invoicing.services.credits import credit_lot_add
+from invoicing.services.einvoice import invoice_einvoice_xml
 from invoicing.services.invoices import billing_period, billing_run, invoice_generate, invoice_void
 from invoicing.services.payments import invoices_mark_past_due
 from invoicing.services.pdf import invoice_html, render_pdf_bytes, safe_url_fetcher
@@ -343,8 +344,6 @@ def test_the_pdf_is_the_one_weasyprints_own_user_agent_stylesheet_gives():
     be the same, byte for byte, as with WeasyPrint's whole one. An element added to the invoice template
     that needs a rule of WeasyPrint's sheet fails here until ua.css has that rule."""
     from weasyprint import HTML
-
-    from invoicing.services.einvoice import invoice_einvoice_xml
 
     eur = BillingProfileFactory(po_number="PO-7", invoice_language="nl", account=BillingAccountFactory(
         country="NL", tax_id="NL123456789B01"))

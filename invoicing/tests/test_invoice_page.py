@@ -8,10 +8,14 @@ from django.urls import reverse
 
 from billing_admin.core.money import format_money
 from conftest import grant, support_engineer
-from invoicing.models import Payment
+from invoicing.models import Invoice, Payment
+from invoicing.services.charges import purchase_record
 from invoicing.services.credits import credit_lot_add
+from invoicing.services.email import build_invoice_email
 from invoicing.services.invoices import invoice_generate
 from invoicing.services.payments import invoice_pay, payment_key_issue, payment_record_transfer
+from invoicing.services.pdf import invoice_render_pdf
+from invoicing.tasks.receipts import send_receipt_task
 from invoicing.tests.test_invoice_generation import buy
 from invoicing.tests.test_payments import card
 from profiles.models import Role
@@ -110,7 +114,6 @@ def test_attempts_and_receipts_on_the_page_and_a_receipt_by_e_mail(client, invoi
 
 def test_a_recorded_transfer_mails_a_dutch_receipt_to_the_invoice_recipients(invoice,
                                                                              django_capture_on_commit_callbacks):
-    from invoicing.models import Invoice
 
     Invoice.objects.filter(pk=invoice.pk).update(language="nl")
     invoice.refresh_from_db()
@@ -132,9 +135,6 @@ def test_the_page_keeps_its_query_count_whatever_the_number_of_lines(client, inv
 
 
 def test_the_invoice_e_mail_links_its_number_to_the_page(invoice, settings):
-    from invoicing.services.email import build_invoice_email
-    from invoicing.services.pdf import invoice_render_pdf
-
     settings.SITE_URL = "https://billing.example.com"
     message = build_invoice_email(invoice_render_pdf(invoice_id=invoice.pk))
     url = "https://billing.example.com" + reverse("invoicing:invoice-detail", args=[invoice.profile_id, invoice.pk])
@@ -145,8 +145,6 @@ def test_the_invoice_e_mail_links_its_number_to_the_page(invoice, settings):
 def test_the_zip_of_a_month_holds_exactly_that_months_visible_pdfs(client):
     import io
     import zipfile
-
-    from invoicing.services.pdf import invoice_render_pdf
 
     profile = BillingProfileFactory()
     numbers = []
@@ -178,8 +176,6 @@ def test_the_zip_of_a_month_holds_exactly_that_months_visible_pdfs(client):
 
 
 def buy_in(profile, start, end):
-    from invoicing.services.charges import purchase_record
-
     purchase_record(actor=None, account=profile.account, profile=profile, items=[dict(
         product="VM", description="VM", quantity="1", unit_price="10", service_period_start=start,
         service_period_end=end)])
@@ -187,7 +183,6 @@ def buy_in(profile, start, end):
 
 def test_a_second_run_of_the_receipt_task_sends_no_second_e_mail_and_the_page_says_when_and_to_whom(
         client, invoice, django_capture_on_commit_callbacks):
-    from invoicing.tasks.receipts import send_receipt_task
 
     owner = UserFactory(email="owner@example.com")
     grant(owner, Role.OWNER, invoice.profile)
@@ -214,8 +209,6 @@ def test_a_second_run_of_the_receipt_task_sends_no_second_e_mail_and_the_page_sa
 def test_the_account_zip_of_a_month_holds_the_pdfs_of_exactly_the_profiles_the_user_may_see(client):
     import io
     import zipfile
-
-    from invoicing.services.pdf import invoice_render_pdf
 
     account = BillingAccountFactory()
     first, second = BillingProfileFactory(account=account, name="A"), BillingProfileFactory(account=account, name="B")

@@ -9,9 +9,12 @@ from django.conf import settings
 from django.urls import reverse
 
 from conftest import grant
+from invoicing.selectors import EPC_QR_MASK
+from invoicing.services.einvoice import invoice_einvoice_xml
+from invoicing.services.pdf import invoice_html, invoice_pdf_bytes
 from invoicing.tests.factories import InvoiceFactory
 from profiles.models import Role
-from profiles.services.payment_methods import payment_method_add_card
+from profiles.services.payment_methods import payment_method_add_bank_account, payment_method_add_card
 from profiles.tests.factories import BillingProfileFactory, UserFactory, WireTransferFactory
 
 pytestmark = pytest.mark.django_db
@@ -31,7 +34,6 @@ def pay_page(profile, invoice):
 def epc_code(payload: bytes) -> segno.QRCode:
     """The QR code of the payload as segno's EPC helper makes it (level M, no boost), with our fixed mask pattern
     (which changes how the modules look, not what a scanner reads)."""
-    from invoicing.selectors import EPC_QR_MASK
 
     return segno.make_qr(payload, error="m", boost_error=False, mask=EPC_QR_MASK)
 
@@ -101,8 +103,6 @@ def test_the_pay_link_puts_the_pay_page_in_the_browser_history(client):
 
 
 def test_the_pdf_of_a_eur_invoice_carries_the_epc_qr_code_of_its_amount_due():
-    from invoicing.services.pdf import invoice_html
-
     profile = BillingProfileFactory()
     invoice = InvoiceFactory(profile=profile, unit_price="100")
     seller = settings.SELLER
@@ -118,8 +118,6 @@ def test_the_epc_qr_code_printed_on_the_pdf_scans_as_the_transfer_of_the_amount_
     """The page printed at 200 dpi, read by a barcode scanner as a banking app would read it."""
     import pypdfium2
     import zxingcpp
-
-    from invoicing.services.pdf import invoice_pdf_bytes
 
     invoice = InvoiceFactory(profile=BillingProfileFactory(), unit_price="100")
     pdf = pypdfium2.PdfDocument(invoice_pdf_bytes(invoice))
@@ -138,8 +136,6 @@ def test_the_epc_qr_code_printed_on_the_pdf_scans_as_the_transfer_of_the_amount_
 def test_an_invoice_paid_by_card_or_debit_carries_no_transfer_qr_code(add_method):
     """The PDF of a profile that pays by card or direct debit says the amount will be charged: a transfer
     QR code beside it would invite paying twice. Only invoices to be paid by transfer carry one."""
-    from invoicing.services.pdf import invoice_html
-    from profiles.services.payment_methods import payment_method_add_bank_account
 
     profile = BillingProfileFactory()
     if add_method == "card":
@@ -154,15 +150,12 @@ def test_an_invoice_paid_by_card_or_debit_carries_no_transfer_qr_code(add_method
     assert "<svg" not in html and "banking app" not in html
     assert ("will be charged" if add_method == "card" else "will be debited") in html
     # The e-invoice names the same means (UNTDID 4461: 48 bank card, 59 SEPA direct debit), not a transfer.
-    from invoicing.services.einvoice import invoice_einvoice_xml
     xml = invoice_einvoice_xml(invoice).decode()
     means = xml[xml.index("SpecifiedTradeSettlementPaymentMeans"):]
     assert means[means.index("TypeCode>") + 9:].startswith("48" if add_method == "card" else "59")
 
 
 def test_an_invoice_to_be_paid_by_transfer_says_so_and_carries_the_qr_code():
-    from invoicing.services.pdf import invoice_html
-
     profile = BillingProfileFactory()
     WireTransferFactory(profile=profile, is_default=True)
     invoice = InvoiceFactory(profile=profile, unit_price="100")

@@ -7,8 +7,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.urls import reverse
 
+from billing_admin.celery import app
 from conftest import grant, require_postgres
 from invoicing.models import Invoice, Payment
+from invoicing.services import payments
 from invoicing.services.payments import (
     invoice_pay,
     invoices_mark_past_due,
@@ -19,7 +21,7 @@ from invoicing.tasks.payments import invoice_autocharge_task
 from invoicing.tests.factories import InvoiceFactory, PaymentFactory
 from profiles.gateway import ChargeResult, SandboxGateway
 from profiles.models import Role
-from profiles.services.payment_methods import payment_method_add_card
+from profiles.services.payment_methods import payment_method_add_bank_account, payment_method_add_card
 from profiles.tests.factories import BillingProfileFactory, UserFactory, WireTransferFactory
 
 pytestmark = pytest.mark.django_db
@@ -166,8 +168,6 @@ class ProcessorDownOnce(SandboxGateway):
 
 @pytest.fixture
 def eager_retries():
-    from billing_admin.celery import app
-
     app.conf.task_eager_propagates = False  # eager retries run inline; a Retry must not abort the test
     yield
     app.conf.task_eager_propagates = True
@@ -227,8 +227,6 @@ def test_a_processor_error_is_stored_as_an_attempt_and_explained_on_the_page(cli
 
 
 def test_an_invoice_for_a_default_bank_account_is_debited_as_it_says(mailoutbox):
-    from profiles.services.payment_methods import payment_method_add_bank_account
-
     profile = BillingProfileFactory()
     payment_method_add_bank_account(actor=None, profile=profile, holder="Pat", iban="NL91ABNA0417164300", bic="")
     invoice = InvoiceFactory(profile=profile, unit_price="100")
@@ -240,8 +238,6 @@ def test_an_invoice_for_a_default_bank_account_is_debited_as_it_says(mailoutbox)
 
 
 def test_autocharge_of_an_invoice_paid_meanwhile_charges_nothing(monkeypatch):
-    from invoicing.services import payments
-
     profile = BillingProfileFactory()
     method = card(profile)
     invoice, user = InvoiceFactory(profile=profile, unit_price="100"), payer(profile)

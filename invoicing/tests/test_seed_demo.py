@@ -4,7 +4,8 @@ from django.contrib.auth import authenticate
 from django.core.management import call_command
 from django.test import RequestFactory
 
-from invoicing.models import CreditLot, Invoice
+from billing_admin.core.permissions import SupportAction, support_may
+from invoicing.models import CreditLot, CreditTransaction, Invoice
 from profiles.models import BillingProfile, PaymentMethod, Role, RoleAssignment
 
 pytestmark = pytest.mark.django_db(transaction=False)
@@ -44,8 +45,6 @@ def test_demo_has_every_role_on_one_profile_and_users_can_sign_in(seeded):
 def test_demo_has_a_support_engineer_and_a_read_only_one_and_no_superuser(seeded):
     from django.contrib.auth import get_user_model
 
-    from billing_admin.core.permissions import SupportAction, support_may
-
     users = get_user_model().objects
     support, viewer = users.get(email="support@example.com"), users.get(email="support-readonly@example.com")
     assert not users.filter(is_superuser=True).exists() and support.is_staff and viewer.is_staff
@@ -65,8 +64,6 @@ def test_demo_covers_currencies_payment_kinds_credits_and_past_invoices(seeded):
 
 def test_demo_credits_are_used_earliest_expiry_first_and_what_lapses_is_written_off(seeded):
     from django.db.models import Sum
-
-    from invoicing.models import CreditTransaction
 
     marketing = BillingProfile.objects.get(name="Contoso Marketing")
     goodwill = CreditLot.objects.get(profile=marketing, source="goodwill")

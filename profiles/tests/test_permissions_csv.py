@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from conftest import grant
 from profiles.models import Role
+from profiles.services.roles import role_grant
 from profiles.tests.factories import BillingAccountFactory, BillingProfileFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -21,7 +22,6 @@ def profile_with_grants():
     boss = UserFactory(email="boss@example.com")
     grant(boss, Role.ACCOUNT_OWNER, account)
     evil = UserFactory(email="=cmd|' /C calc'!A0@example.com")
-    from profiles.services.roles import role_grant
 
     role_grant(actor=boss, user_email=evil.email, role=Role.READER, profile=profile)
     reader = UserFactory(email="reader@example.com")

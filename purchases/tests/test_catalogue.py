@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
 from billing_admin.core.models import ActivityEvent
-from conftest import support_engineer
+from conftest import grant, support_engineer
 from profiles.tests.factories import UserFactory
 from purchases.models import Product
 from purchases.services.catalogue import price_set, product_create, product_update
@@ -93,8 +93,6 @@ def test_only_support_with_the_permission_manages_the_catalogue():
 
 
 def test_billing_and_units_of_a_sold_product_stay_fixed(support, profile):
-    from conftest import grant
-
     product = priced(ProductFactory(), EUR="3.00")
     owner = UserFactory()
     grant(owner, "owner", profile)

@@ -22,6 +22,8 @@ from django.core.management import call_command
 from django.db import connections
 from django.test import Client, override_settings
 
+from invoicing.models import Payment
+from profiles.models import BillingProfile, PaymentMethod, RoleAssignment
 from tests.browser.checks import portal_pages, sideways_problems, unlabelled_cells
 from tests.browser.conftest import SCREENSHOTS
 
@@ -143,8 +145,6 @@ def matrix(request, seeded):
 
 def confirm_and_form_pages() -> list[tuple[str, str]]:
     """The forms and confirmations behind the controls (edit, add, remove, disable): the account owner opens them."""
-    from invoicing.models import Payment
-    from profiles.models import BillingProfile, PaymentMethod, RoleAssignment
 
     profile = BillingProfile.objects.get(name="Contoso Marketing")
     base = f"/billing/profiles/{profile.pk}/"
@@ -162,8 +162,6 @@ def confirm_and_form_pages() -> list[tuple[str, str]]:
 
 
 def demo_pages() -> list[tuple[str, str]]:
-    from profiles.models import BillingProfile
-
     return portal_pages(BillingProfile.objects.get(name="Contoso Marketing"))
 
 

@@ -21,6 +21,7 @@ from django.test import override_settings
 from playwright.sync_api import expect
 from pytest_django.live_server_helper import LiveServer
 
+from billing_admin.celery import app
 from conftest import IN_CI
 from invoicing.models import Invoice
 from profiles.models import BillingAccount, BillingProfile
@@ -31,7 +32,6 @@ PASSWORD = "demo-pass-2026"
 @pytest.fixture(scope="module")
 def demo_server(django_db_setup, django_db_blocker, tmp_path_factory):
     """seed_demo once, committed, and a live server on it; the database is emptied again afterwards."""
-    from billing_admin.celery import app
 
     eager = app.conf.task_always_eager
     app.conf.task_always_eager = True  # as in every other test (conftest), before its function fixtures run

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from billing_admin.celery import app
 from conftest import IN_CI
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -128,7 +129,6 @@ class Worker:
 
 def use_broker(url: str) -> None:
     """Point this process's task producer at ``url`` (kombu keeps one connection pool per broker URL)."""
-    from billing_admin.celery import app
 
     app.conf.broker_url = url
     app.conf.broker_write_url = url  # broker_url itself gives way to a CELERY_BROKER_URL in the environment
@@ -143,7 +143,6 @@ def celery_worker(pg_url, redis_broker, smtp_sink, settings, tmp_path):
     Keyword arguments override the worker's environment (e.g. ``CELERY_BROKER_URL``, ``PGAPPNAME``);
     ``celery_worker.queue`` is the queue's name.
     """
-    from billing_admin.celery import app
 
     queue = f"it-{uuid.uuid4().hex[:10]}"
     media = tmp_path / "media"
