@@ -19,6 +19,7 @@ from profiles.selectors import account_loader, account_page, gives_up_own_owner_
 from profiles.services import invitations as invitation_services
 from profiles.services import profiles as profile_services
 from profiles.services import roles as role_services
+from profiles.views.invitations import invitation_act
 from profiles.views.permissions import (
     after_own_role_change,
     confirm_own_role_context,
@@ -177,26 +178,21 @@ def _invitation(account, invitation_id) -> Invitation:
 @require_POST
 @object_action_required(Action.MANAGE_ACCOUNT_ROLES, account_loader)
 def account_invitation_resend(request, account, invitation_id: int):
-    try:
-        invitation = invitation_services.invitation_resend(actor=request.user,
-                                                           invitation=_invitation(account, invitation_id))
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, _("The invitation was sent to %(email)s again; earlier links no longer work.")
-                         % {"email": invitation.email})
-    return _done(request, account)
+    return _after_invitation_act(request, account, invitation_act(request, _invitation(account, invitation_id),
+                                                                  revoke=False))
 
 
 @require_POST
 @object_action_required(Action.MANAGE_ACCOUNT_ROLES, account_loader)
 def account_invitation_revoke(request, account, invitation_id: int):
-    try:
-        invitation = invitation_services.invitation_revoke(actor=request.user,
-                                                           invitation=_invitation(account, invitation_id))
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, _("The invitation of %(email)s was revoked; its link no longer works.")
-                         % {"email": invitation.email})
+    return _after_invitation_act(request, account, invitation_act(request, _invitation(account, invitation_id),
+                                                                  revoke=True))
+
+
+def _after_invitation_act(request, account, outcome: tuple[str | None, str | None]):
+    message, error = outcome
+    if message:
+        messages.success(request, message)
+    if error:
+        messages.error(request, error)
     return _done(request, account)

@@ -30,6 +30,19 @@ def _invitation(profile, invitation_id) -> Invitation:
     return invitation
 
 
+def invitation_act(request, invitation: Invitation, *, revoke: bool) -> tuple[str | None, str | None]:
+    """Re-send or revoke an invitation through its service, for the profile's and the account's views alike:
+    ``(message, None)`` on success, ``(None, error)`` when the service refuses."""
+    service = invitation_services.invitation_revoke if revoke else invitation_services.invitation_resend
+    try:
+        invitation = service(actor=request.user, invitation=invitation)
+    except ValidationError as exc:
+        return None, " ".join(exc.messages)
+    done = (_("The invitation of %(email)s was revoked; its link no longer works.") if revoke
+            else _("The invitation was sent to %(email)s again; earlier links no longer work."))
+    return done % {"email": invitation.email}, None
+
+
 def _done(request, profile, message: str | None = None, error: str | None = None):
     if message:
         messages.success(request, message)
@@ -42,25 +55,15 @@ def _done(request, profile, message: str | None = None, error: str | None = None
 @require_POST
 @object_action_required(Action.MANAGE_ROLES, profile_loader)
 def invitation_resend_view(request, profile, invitation_id: int):
-    invitation = _invitation(profile, invitation_id)
-    try:
-        invitation = invitation_services.invitation_resend(actor=request.user, invitation=invitation)
-    except ValidationError as exc:
-        return _done(request, profile, error=" ".join(exc.messages))
-    return _done(request, profile, _("The invitation was sent to %(email)s again; earlier links no longer work.")
-                 % {"email": invitation.email})
+    message, error = invitation_act(request, _invitation(profile, invitation_id), revoke=False)
+    return _done(request, profile, message, error=error)
 
 
 @require_POST
 @object_action_required(Action.MANAGE_ROLES, profile_loader)
 def invitation_revoke_view(request, profile, invitation_id: int):
-    invitation = _invitation(profile, invitation_id)
-    try:
-        invitation = invitation_services.invitation_revoke(actor=request.user, invitation=invitation)
-    except ValidationError as exc:
-        return _done(request, profile, error=" ".join(exc.messages))
-    return _done(request, profile, _("The invitation of %(email)s was revoked; its link no longer works.")
-                 % {"email": invitation.email})
+    message, error = invitation_act(request, _invitation(profile, invitation_id), revoke=True)
+    return _done(request, profile, message, error=error)
 
 
 @login_not_required
