@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime, time
+from types import SimpleNamespace
 
 import pytest
 
@@ -55,6 +57,18 @@ def user(db):
 @pytest.fixture
 def profile(db):
     return BillingProfileFactory()
+
+
+@pytest.fixture
+def billing_day(monkeypatch):
+    """``billing_day(date)`` sets the billing date that ``billing_admin.core.dates.billing_today`` answers,
+    in every module that imported the function (patching the function itself reaches only its own module)."""
+
+    def set_day(day):
+        noon = datetime.combine(day, time(12), tzinfo=UTC)
+        monkeypatch.setattr("billing_admin.core.dates.timezone", SimpleNamespace(now=lambda: noon))
+
+    return set_day
 
 
 @pytest.fixture

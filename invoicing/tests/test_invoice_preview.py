@@ -95,8 +95,8 @@ def test_the_next_invoice_day_is_after_today():
 
 
 @pytest.mark.django_db
-def test_the_invoices_tab_and_the_overview_show_the_preview(client, monkeypatch):
-    monkeypatch.setattr("billing_admin.core.dates.billing_today", lambda: date(2026, 11, 20))
+def test_the_invoices_tab_and_the_overview_show_the_preview(client, billing_day):
+    billing_day(date(2026, 11, 20))
     profile = setup_profile("NL", 21, [(Decimal("2"), Decimal("50"), True, 10)], [(Decimal("30"), 30, 30)])
     reader = UserFactory()
     grant(reader, Role.READER, profile)

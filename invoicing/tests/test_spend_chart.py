@@ -28,8 +28,8 @@ def bill(profile, day, amount):
 
 
 @pytest.fixture
-def profile(monkeypatch):
-    monkeypatch.setattr("billing_admin.core.dates.billing_today", lambda: TODAY)
+def profile(billing_day):
+    billing_day(TODAY)
     profile = BillingProfileFactory(account=BillingAccountFactory(country="NL", tax_rate=0), invoice_day=1)
     bill(profile, date(2025, 11, 1), "999")  # 13 months ago: outside the chart
     bill(profile, date(2026, 1, 1), "100")
@@ -101,8 +101,8 @@ def test_the_chart_s_lengths_stay_numbers_in_dutch(client, profile):
 
 # --- the billing account page: spend per profile, side by side ---------------------------------------------
 @pytest.fixture
-def account(monkeypatch):
-    monkeypatch.setattr("billing_admin.core.dates.billing_today", lambda: TODAY)
+def account(billing_day):
+    billing_day(TODAY)
     account = BillingAccountFactory(country="NL", tax_rate=0)
     web = BillingProfileFactory(account=account, name="Web shop", invoice_day=1)
     lab = BillingProfileFactory(account=account, name="Lab", invoice_day=1)
