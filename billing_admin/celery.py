@@ -1,6 +1,8 @@
 import os
 
 from celery import Celery
+from celery.signals import task_postrun, task_prerun
+from django.db import close_old_connections
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "billing_admin.settings")
 
@@ -28,3 +30,14 @@ def route_task(name, args, kwargs, options, task=None, **kw):
     if name not in TASK_PRIORITIES:
         return None
     return {"queue": app.conf.task_default_queue, "priority": TASK_PRIORITIES[name]}
+
+
+@task_prerun.connect
+@task_postrun.connect
+def close_old_database_connections(sender=None, **kwargs):
+    """Around each task on a worker, what Django does around each request: close the database
+    connection once CONN_MAX_AGE has passed or after an error left it unusable; otherwise the next
+    task reuses it (see CELERY_DB_REUSE_MAX in the settings). Eager tasks run inside their caller's
+    request or transaction and leave its connection alone."""
+    if not getattr(sender.request, "is_eager", False):
+        close_old_connections()

@@ -206,13 +206,16 @@ class BackendTerminator(threading.Thread):
         self.join(timeout=10)
 
 
+@pytest.mark.parametrize("conn_max_age", ["0", "300"], ids=["connection-per-task", "kept-connections"])
 def test_postgres_connections_terminated_mid_run_lose_no_invoice_and_double_no_email(
-        celery_worker, smtp_sink, redis_broker, pg_url, fault_summary):
+        celery_worker, smtp_sink, redis_broker, pg_url, fault_summary, conn_max_age):
     n = 10
     profiles = make_profiles(n)
     smtp_sink.start()
     name = f"faults-worker-{uuid.uuid4().hex[:8]}"
-    celery_worker(PGAPPNAME=name)  # libpq names the worker's connections
+    # libpq names the worker's connections. With CONN_MAX_AGE the pool processes keep theirs between
+    # tasks, so most are terminated while idle and found dead by the next task's health check.
+    celery_worker(PGAPPNAME=name, CONN_MAX_AGE=conn_max_age)
     terminator = BackendTerminator(pg_url, name, interval=0.25)
     daily_billing_task.delay(DAY)
     terminator.start()
@@ -226,9 +229,9 @@ def test_postgres_connections_terminated_mid_run_lose_no_invoice_and_double_no_e
     finally:
         result = outcome(smtp_sink, profiles)
         fault_summary(
-            "PostgreSQL terminated", injected=f"{terminator.terminated} worker backends terminated "
-            "(pg_terminate_backend every 0.25 s)", expected=n, issued=result["issued"], emailed=result["emailed"],
-            duplicated=result["duplicated"])
+            f"PostgreSQL terminated (CONN_MAX_AGE={conn_max_age})",
+            injected=f"{terminator.terminated} worker backends terminated (pg_terminate_backend every 0.25 s)",
+            expected=n, issued=result["issued"], emailed=result["emailed"], duplicated=result["duplicated"])
     assert terminator.terminated >= 3, "too few backends terminated to test anything"
     assert_exactly_once(result, n)
 

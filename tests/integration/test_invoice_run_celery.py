@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import io
+import time
+import uuid
 from datetime import date
 
 import pytest
+from django.db import connection
 from pypdf import PdfReader
 
 from billing_admin.core.money import format_money
@@ -64,8 +67,6 @@ def test_a_real_worker_bills_the_day_and_mails_every_pdf(celery_worker, smtp_sin
     assert numbers == [1, 2, 3, 4]  # gapless
     daily_billing_task.delay(DAY)  # the same day again: nothing new
     wait_for(lambda: Invoice.objects.filter(email_status="sent").count() == 4, timeout=30, what="sent state")
-    import time
-
     time.sleep(3)
     assert len(smtp_sink.messages) == 4 and Invoice.objects.count() == 4
 
@@ -95,3 +96,27 @@ def test_smtp_down_at_first_the_email_arrives_once_it_is_back(celery_worker, smt
     wait_for(lambda: smtp_sink.messages, timeout=60, what="the e-mail after SMTP came back")
     wait_for(lambda: Invoice.objects.filter(email_status="sent").exists(), timeout=30, what="sent state")
     assert_one_correct_email_per_invoice(smtp_sink, profiles)
+
+
+def test_with_conn_max_age_a_worker_keeps_its_database_connection_from_one_invoice_to_the_next(
+        celery_worker, smtp_sink):
+    """CONN_MAX_AGE, as the README advises for workers, is honoured: a pool process reuses its
+    connection across tasks (Celery's Django fixup otherwise closes it around every task, so each
+    invoice paid for a new PostgreSQL backend)."""
+    profiles = make_profiles(6)
+    smtp_sink.start()
+    name = f"it-reuse-{uuid.uuid4().hex[:8]}"
+    celery_worker(CONN_MAX_AGE="300", PGAPPNAME=name)
+    daily_billing_task.delay(DAY)
+    wait_for(lambda: Invoice.objects.filter(email_status="sent").count() == 6, timeout=90, what="6 sent")
+    assert_one_correct_email_per_invoice(smtp_sink, profiles)
+    time.sleep(1)  # the last task has finished (its commit is what made the invoice "sent")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT backend_start FROM pg_stat_activity WHERE datname = current_database() "
+                       "AND application_name = %s", [name])
+        started = [row[0] for row in cursor.fetchall()]
+    first_issued = Invoice.objects.order_by("created").values_list("created", flat=True).first()
+    assert 1 <= len(started) <= 2, f"{len(started)} connections held by a worker of 2 processes"
+    # The process that ran the day's task connected before the first invoice and still holds that
+    # connection after the last one.
+    assert min(started) < first_issued
