@@ -177,7 +177,9 @@ def autocharge_method(profile) -> PaymentMethod | None:
 
 
 def pays_automatically(invoice: Invoice) -> bool:
-    return autocharge_method(invoice.profile) is not None
+    """The invoice says it will be charged to a card or debited from a bank account: the means recorded at
+    its issue, under the profile's lock, from the same default method ``autocharge_method`` finds (no query)."""
+    return invoice.payment_means in (Invoice.PaymentMeans.CARD, Invoice.PaymentMeans.BANK_ACCOUNT)
 
 
 def invoice_autocharge(*, invoice_id: int) -> Payment | None:

@@ -20,7 +20,7 @@ from invoicing.services.pdf import invoice_render_pdf
 
 
 class Runner(Protocol):
-    def pdf(self, invoice_id: int) -> None: ...
+    def pdf(self, invoice_id: int, issued: Invoice | None = None) -> None: ...
 
     def email(self, invoice_id: int) -> None: ...
 
@@ -28,7 +28,7 @@ class Runner(Protocol):
 
 
 def after_issue(invoice: Invoice, runner: Runner) -> None:
-    runner.pdf(invoice.pk)
+    runner.pdf(invoice.pk, issued=invoice)
     if pays_automatically(invoice):
         runner.autocharge(invoice.pk)
 
@@ -56,8 +56,8 @@ class InProcess:
     def __init__(self):
         self.emailed = 0
 
-    def pdf(self, invoice_id: int) -> None:
-        after_pdf(invoice_render_pdf(invoice_id=invoice_id), self)
+    def pdf(self, invoice_id: int, issued: Invoice | None = None) -> None:
+        after_pdf(invoice_render_pdf(invoice_id=invoice_id, issued=issued), self)
 
     def email(self, invoice_id: int) -> None:
         if invoice_send_email(invoice_id=invoice_id):

@@ -1,5 +1,6 @@
 import io
-from datetime import date
+import multiprocessing
+from datetime import date, datetime, time
 from decimal import Decimal
 
 import pytest
@@ -13,10 +14,11 @@ from conftest import grant, support_engineer
 from invoicing.models import Charge, CreditTransaction, Invoice
 from invoicing.services.charges import purchase_record
 from invoicing.services.credits import credit_lot_add
-from invoicing.services.einvoice import invoice_einvoice_xml
+from invoicing.services.einvoice import einvoice_refusal, invoice_einvoice_xml
 from invoicing.services.invoices import billing_period, billing_run, invoice_generate, invoice_void
 from invoicing.services.payments import invoices_mark_past_due
 from invoicing.services.pdf import invoice_html, render_pdf_bytes, safe_url_fetcher
+from invoicing.tasks.documents import warm_up_pdf_renderer
 from profiles.models import BillingProfile, Role, RoleAssignment
 from profiles.tests.factories import BillingAccountFactory, BillingProfileFactory, InvoiceRecipientFactory, UserFactory
 
@@ -337,6 +339,44 @@ def test_re_rendering_an_invoice_gives_the_same_pdf():
     billing_run(day=NOV1)
     invoice = Invoice.objects.get()
     assert render_pdf_bytes(invoice_html(invoice)) == render_pdf_bytes(invoice_html(invoice))
+
+
+@pytest.mark.parametrize(("country", "items", "credit"), [
+    ("NL", [("3", "12.345", True), ("0.5", "99.99", False), ("7", "0.0105", True)], "25.50"),
+    ("JP", [("2", "1234", True), ("3", "5", False)], "100"),
+    ("KW", [("1.5", "10.125", True)], "3.333"),
+    ("US", [("1", "10", True)], "500"),  # credits pay it all: nothing due
+])
+def test_the_pdf_made_right_after_issue_is_the_one_the_database_gives(country, items, credit):
+    """The invoice run renders a new invoice from the objects it has just written (no second read); the
+    PDF must be byte for byte the one rendered from the database afterwards (amounts, lines, credits)."""
+    profile = BillingProfileFactory(account=BillingAccountFactory(country=country, tax_rate=21))
+    credit_lot_add(actor=None, profile=profile, source="prepayment", amount=credit, start_date=date(2026, 10, 1),
+                   expiration_date=date(2027, 10, 1))
+    buy(profile, *items)
+    billing_run(day=NOV1)
+    invoice = Invoice.objects.get()
+    invoice.pdf.open("rb")
+    at_issue = invoice.pdf.read()
+    invoice.pdf.close()
+    reloaded = Invoice.objects.get(pk=invoice.pk)
+    from_database = render_pdf_bytes(invoice_html(reloaded), einvoice_xml=None if einvoice_refusal(reloaded)
+                                     else invoice_einvoice_xml(reloaded), stamp=datetime.combine(NOV1, time(0)))
+    assert at_issue == from_database
+
+
+def test_a_worker_process_warmed_up_at_start_renders_the_pdf_a_cold_process_renders():
+    """Worker processes warm the renderer when they start (fonts, stylesheets, one small render); the
+    invoices they render afterwards must be byte for byte what a process that never warmed up renders."""
+    profile = BillingProfileFactory()
+    buy(profile, ("3", "10.50", True), ("1", "99.99", False))
+    billing_run(day=NOV1)
+    invoice = Invoice.objects.get()
+    html, xml = invoice_html(invoice), invoice_einvoice_xml(invoice)
+    with multiprocessing.get_context("fork").Pool(1) as pool:  # a new pid: the renderer starts cold there
+        cold = pool.apply(render_pdf_bytes, (html,), {"einvoice_xml": xml})
+    warm_up_pdf_renderer()  # what Celery's worker_process_init runs in each pool process
+    assert render_pdf_bytes(html, einvoice_xml=xml) == cold
 
 
 def test_the_pdf_is_the_one_weasyprints_own_user_agent_stylesheet_gives():
