@@ -52,12 +52,13 @@ def insert_invoices(account) -> None:
                 issue_date, due_date, currency, language, account_name, sold_to_address, tax_id, profile_name,
                 bill_to_address, contact_name, contact_email, po_number, payment_instructions, subtotal,
                 credits_applied, tax_rate, tax, total, amount_due, status, paid_at, void_reason, pdf, pdf_sha256,
-                email_status, email_attempts, email_last_error, email_recipients, profile_id)
+                email_status, email_attempts, email_last_error, email_recipients, payment_means, profile_id)
             SELECT now(), now(), 'BA' || p.account_id || '-' || p.id || '-' || s, s, 2026, ps, ps + 30, ps + 31,
                 ps + 61, 'EUR', 'en', 'Bench B.V.', 'Bench 1', '', p.name, p.bill_to_address, p.contact_name,
                 p.contact_email, p.po_number, '', st, 0, 21, round(st * 0.21, 2), st + round(st * 0.21, 2),
                 st + round(st * 0.21, 2), CASE WHEN s = %(n)s THEN 'due' ELSE 'paid' END,
-                CASE WHEN s = %(n)s THEN NULL ELSE now() END, '', '', '', 'sent', 1, '', '[]'::jsonb, p.id
+                CASE WHEN s = %(n)s THEN NULL ELSE now() END, '', '', '', 'sent', 1, '', '[]'::jsonb, 'transfer',
+                p.id
             FROM profiles_billingprofile p,
                  generate_series(1, %(n)s) s,
                  LATERAL (SELECT (date '2025-12-01' + (s * 31)) AS ps,
@@ -160,7 +161,8 @@ def pages(d: dict) -> list[tuple[str, str, str, bool]]:
     lst = reverse("profiles:profile-list")
     tabs = [("overview", "profiles:profile-overview"), ("permissions", "profiles:profile-permissions"),
             ("credit balance", "invoicing:profile-credit-balance"), ("credits", "invoicing:profile-credits"),
-            ("invoices", "invoicing:profile-invoices"), ("payment methods", "profiles:profile-payment-methods")]
+            ("invoices", "invoicing:profile-invoices"), ("payment methods", "profiles:profile-payment-methods"),
+            ("subscriptions", "purchases:profile-subscriptions"), ("activity", "profiles:profile-activity")]
     rows = [
         ("admin: profile changelist", "admin", reverse("admin:profiles_billingprofile_changelist"), False),
         ("admin: invoice changelist", "admin", reverse("admin:invoicing_invoice_changelist"), False),
@@ -187,6 +189,12 @@ def pages(d: dict) -> list[tuple[str, str, str, bool]]:
         ("create profile", "owner", reverse("profiles:profile-create"), False),
         ("disable profile", "owner", reverse("profiles:profile-disable", args=[p]), False),
         ("pay invoice", "owner", reverse("invoicing:invoice-pay", args=[p, d["due_invoice"].pk]), False),
+        ("invoice page", "owner", reverse("invoicing:invoice-detail", args=[p, d["due_invoice"].pk]), False),
+        ("account page (10,000 profiles)", "owner", reverse("profiles:account-overview", args=[d["account"].pk]),
+         False),
+        ("account activity", "owner", reverse("profiles:account-activity", args=[d["account"].pk]), False),
+        ("buy (catalogue, for the profile)", "owner", reverse("purchases:purchase") + f"?target=profile-{p}", False),
+        ("help", "reader", reverse("help"), False),
         ("permissions CSV", "owner", reverse("profiles:role-csv", args=[p]), False),
         ("credit transactions CSV", "owner", reverse("invoicing:credit-transactions-csv", args=[p]), False),
     ]
