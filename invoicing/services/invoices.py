@@ -111,16 +111,13 @@ def invoice_generate(*, profile_id: int, period_start: date, period_end: date,
         # key needs no query to prove it exists).
         invoice.full_clean(exclude=["pdf", "profile"], validate_unique=False, validate_constraints=False)
         invoice.save()
-        lines = InvoiceLine.objects.bulk_create([
+        InvoiceLine.objects.bulk_create([
             InvoiceLine(invoice=invoice, charge=c, position=i, product=c.product, description=c.description,
                         quantity=c.quantity, unit_price=c.unit_price, amount=c.amount,
                         service_period_start=c.service_period_start, service_period_end=c.service_period_end,
                         credit_eligible=c.credit_eligible, credits_applied=line.credits_applied)
             for i, (c, line) in enumerate(zip(charges, draft.lines, strict=True), start=1)
         ])
-        # ``invoice.lines.all()`` answers from these, in their order (what a prefetch would have loaded): the
-        # worker that issued the invoice renders it without reading it back (see ``invoice_render_pdf``).
-        invoice._prefetched_objects_cache = {"lines": lines}
         Charge.objects.filter(pk__in=[c.pk for c in charges]).update(invoice=invoice)
         credits_apply_to_invoice(invoice=invoice, draft=draft)
         activity.record(actor=None, verb="invoice.issued", target=invoice, profile=profile,

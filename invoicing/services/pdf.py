@@ -25,6 +25,7 @@ from urllib.parse import unquote, urlparse
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import prefetch_related_objects
 from django.template.loader import render_to_string
 from django.utils import translation
 
@@ -258,12 +259,13 @@ def invoice_render_pdf(*, invoice_id: int, force: bool = False, actor=None, issu
     """Render and store the invoice PDF (idempotent: an existing PDF is kept unless ``force``).
 
     ``actor``: the support engineer who asked for it (None: the invoice run). ``issued``: the invoice as
-    ``invoice_generate`` returned it in this process, committed, with its profile, account and lines, rendered
-    without reading them back (a test holds that the PDF is the one the database gives)."""
+    ``invoice_generate`` returned it in this process, committed, with its locked profile and account: only
+    its lines are read (a test holds that the PDF is the one the database gives)."""
     if actor is not None:
         require_support(actor, SupportAction.RERENDER)
-    if issued is not None and issued.pk == invoice_id and "lines" in getattr(issued, "_prefetched_objects_cache", {}):
+    if issued is not None and issued.pk == invoice_id:
         invoice = issued
+        prefetch_related_objects([invoice], "lines")
     else:  # the account (the e-invoice's buyer) and the lines (the PDF's and the XML's) are read once
         invoice = Invoice.objects.select_related("profile__account").prefetch_related("lines").get(pk=invoice_id)
     if invoice.pdf and invoice.pdf_sha256 and not force:
