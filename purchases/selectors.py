@@ -14,13 +14,50 @@ def products_on_sale() -> QuerySet[Product]:
     return Product.objects.filter(is_active=True).prefetch_related("prices").order_by("name", "pk")
 
 
-def purchase_targets(user) -> tuple[list[BillingProfile], list[BillingAccount]]:
-    """(active profiles the user may buy on, accounts without a profile on which the user may buy:
-    their first purchase creates the default profile). Two queries."""
-    profiles = list(profiles_with_action(user, Action.PURCHASE).filter(status=BillingProfile.Status.ACTIVE)
-                    .select_related("account").order_by("account__name", "name", "pk"))
-    accounts = list(accounts_with_action(user, Action.PURCHASE).filter(profiles__isnull=True).order_by("name", "pk"))
-    return profiles, accounts
+# The purchase page offers a select while the user may buy for at most this many targets, a search beyond.
+TARGET_SELECT_MAX = 50
+# At most this many targets are listed as search results.
+TARGET_SEARCH_LIMIT = 25
+
+
+def _purchasable_profiles(user) -> QuerySet[BillingProfile]:
+    return (profiles_with_action(user, Action.PURCHASE).filter(status=BillingProfile.Status.ACTIVE)
+            .select_related("account").order_by("account__name", "name", "pk"))
+
+
+def _purchasable_accounts(user) -> QuerySet[BillingAccount]:
+    """Accounts without a profile on which the user may buy: their first purchase creates the default profile."""
+    return accounts_with_action(user, Action.PURCHASE).filter(profiles__isnull=True).order_by("name", "pk")
+
+
+def purchase_targets(user, *, limit: int) -> tuple[list[BillingProfile], list[BillingAccount]]:
+    """(the first ``limit`` active profiles the user may buy on, the first ``limit`` accounts without a
+    profile on which the user may buy). Two queries, each reading at most ``limit`` rows."""
+    return list(_purchasable_profiles(user)[:limit]), list(_purchasable_accounts(user)[:limit])
+
+
+def purchase_targets_search(user, *, query: str, limit: int = TARGET_SEARCH_LIMIT
+                            ) -> tuple[list[BillingProfile | BillingAccount], bool]:
+    """(at most ``limit`` targets whose profile or account name contains ``query``, whether more match).
+    Two queries, each reading at most ``limit + 1`` rows."""
+    profiles = list(_purchasable_profiles(user).filter(Q(name__icontains=query) | Q(account__name__icontains=query))
+                    [:limit + 1])
+    accounts = list(_purchasable_accounts(user).filter(name__icontains=query)[:limit + 1])
+    found = [*profiles, *accounts]
+    return found[:limit], len(found) > limit
+
+
+def purchase_target_get(user, value) -> BillingProfile | BillingAccount | None:
+    """The target ``profile-<id>`` or ``account-<id>`` if the user may buy for it, else None (also for a
+    malformed value, a disabled profile, or an account that has profiles: buy on those). One query at most."""
+    kind, _sep, pk = str(value or "").partition("-")
+    if not (pk.isascii() and pk.isdigit()) or len(pk) > 18:  # not "²", which isdigit() too but int() refuses
+        return None
+    if kind == "profile":
+        return _purchasable_profiles(user).filter(pk=int(pk)).first()
+    if kind == "account":
+        return _purchasable_accounts(user).filter(pk=int(pk)).first()
+    return None
 
 
 def account_get(*, account_id) -> BillingAccount | None:

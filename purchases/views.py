@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
@@ -24,12 +25,16 @@ from billing_admin.core.views import checks_permissions_itself, object_action_re
 from profiles.models import BillingAccount, BillingProfile
 from profiles.selectors import profile_loader
 from profiles.tabs import profile_tab_context
-from purchases.forms import PurchaseForm
+from purchases.forms import PurchaseForm, PurchaseTargetForm
 from purchases.models import Purchase, Subscription
 from purchases.selectors import (
+    TARGET_SEARCH_LIMIT,
+    TARGET_SELECT_MAX,
     account_loader,
     products_on_sale,
+    purchase_target_get,
     purchase_targets,
+    purchase_targets_search,
     recent_purchases_for_profile,
     subscriptions_for_profile,
 )
@@ -40,13 +45,38 @@ PAGE = "purchases/purchase.html"
 TAB = "purchases/profile_subscriptions.html"
 
 
-def _target_of(value: str, profiles, accounts):
-    kind, _sep, pk = (value or "").partition("-")
-    if kind == "profile":
-        return next((p for p in profiles if str(p.pk) == pk), None)
-    if kind == "account":
-        return next((a for a in accounts if str(a.pk) == pk), None)
-    return None
+def _target_value(target) -> str:
+    return f"profile-{target.pk}" if isinstance(target, BillingProfile) else f"account-{target.pk}"
+
+
+def _carried(params) -> dict[str, str]:
+    """The product and quantity already chosen, carried through choosing or changing the target."""
+    return {name: str(params.get(name) or "")[:40] for name in ("product", "quantity") if params.get(name)}
+
+
+def _result(target, carried: dict[str, str]) -> dict:
+    url = f"{reverse('purchases:purchase')}?{urlencode({'target': _target_value(target), **carried})}"
+    if isinstance(target, BillingProfile):
+        return {"name": target.name, "detail": f"{target.account.name} · {target.currency}", "url": url}
+    return {"name": _("%(account)s · new default billing profile") % {"account": target.name},
+            "detail": target.currency, "url": url}
+
+
+def _chooser(user, *, query: str, carried: dict[str, str]) -> dict:
+    """How the page offers the target when none is chosen: a select of them all while there are at most
+    TARGET_SELECT_MAX, else a search by name listing at most TARGET_SEARCH_LIMIT. Two to four queries,
+    each reading a bounded number of rows."""
+    profiles, accounts = purchase_targets(user, limit=TARGET_SELECT_MAX + 1)
+    if not profiles and not accounts:
+        raise PermissionDenied(_("You may not buy on any billing profile."))
+    if len(profiles) + len(accounts) <= TARGET_SELECT_MAX:
+        return {"mode": "select", "profiles": profiles, "accounts": accounts}
+    if query:
+        found, more = purchase_targets_search(user, query=query, limit=TARGET_SEARCH_LIMIT)
+    else:
+        found, more = [*profiles, *accounts][:TARGET_SEARCH_LIMIT], True
+    return {"mode": "search", "query": query, "more": more, "limit": TARGET_SEARCH_LIMIT,
+            "results": [_result(target, carried) for target in found]}
 
 
 def _quote_for(form, target):
@@ -67,49 +97,75 @@ def _quote_for(form, target):
         return None
 
 
-def _page(request, form, profiles, accounts, *, status=200, partial="purchase"):
-    target = _target_of(form.data.get("target", ""), profiles, accounts) if form.is_bound else None
+def _page(request, form, *, value: str, target, target_sent: bool, query: str = "", status=200):
+    """The page. ``value``: the target as sent; ``target``: that value resolved by the one permission-checked
+    lookup (None: none sent, or not one the user may buy on). A resolved target is shown as fixed text
+    with a link to change it; otherwise the page offers a bounded choice (``_chooser``)."""
+    carried = _carried(form.data if form.is_bound else request.GET)
+    chooser = {} if target is not None else _chooser(request.user, query=query, carried=carried)
+    select = chooser.get("mode") == "select"
+    initial = {}
+    if select and not target_sent and len(chooser["profiles"]) + len(chooser["accounts"]) == 1:
+        only = [*chooser["profiles"], *chooser["accounts"]][0]
+        initial["target"] = _target_value(only)
+    target_form = PurchaseTargetForm({"target": value} if target_sent else None, initial=initial, target=target,
+                                     profiles=chooser.get("profiles"), accounts=chooser.get("accounts"))
+    if target_sent:
+        target_form.is_valid()
     quote = _quote_for(form, target) if form.is_bound else None
-    if isinstance(target, BillingProfile):
+    confirm_url = default_method = None
+    if quote is not None and isinstance(target, BillingProfile):
         confirm_url = reverse("purchases:profile-purchase", args=[target.pk])
         default_method = target.payment_methods.filter(is_default=True).first()
-    elif isinstance(target, BillingAccount):
-        confirm_url, default_method = reverse("purchases:account-purchase", args=[target.pk]), None
-    else:
-        confirm_url = default_method = None
+    elif quote is not None:
+        confirm_url = reverse("purchases:account-purchase", args=[target.pk])
     context = {
-        "form": form, "quote": quote, "target": target, "confirm_url": confirm_url,
+        "form": form, "target_form": target_form, "chooser": chooser, "quote": quote, "target": target,
+        "target_value": _target_value(target) if target is not None else "",
+        "change_url": f"{reverse('purchases:purchase')}?{urlencode({'change': 1, **carried})}",
+        "carried": carried, "confirm_url": confirm_url,
         "creates_profile": isinstance(target, BillingAccount), "default_method": default_method,
         "purchase_key": purchase_key_issue(user=request.user) if quote else "",
-        "products": list(form.fields["product"].queryset),
     }
+    partial = "target_results" if chooser.get("mode") == "search" and getattr(request, "htmx", None) \
+        and "q" in request.GET else "purchase"
     return render_page_or_partial(request, PAGE, context, partial=partial, status=status)
 
 
-@checks_permissions_itself("offers only the profiles and accounts on which the user may buy")
+@checks_permissions_itself("looks up the one target it is asked for, with the purchase permission; lists a "
+                           "bounded number of the targets on which the user may buy")
 def purchase(request):
-    profiles, accounts = purchase_targets(request.user)
-    if not profiles and not accounts:
-        raise PermissionDenied(_("You may not buy on any billing profile."))
-    data = request.GET if "product" in request.GET or "target" in request.GET else None
-    initial = {"quantity": 1}
-    if data is None and len(profiles) + len(accounts) == 1:
-        initial["target"] = f"profile-{profiles[0].pk}" if profiles else f"account-{accounts[0].pk}"
-    form = PurchaseForm(data, initial=initial, products=products_on_sale(), profiles=profiles, accounts=accounts)
-    return _page(request, form, profiles, accounts)
+    if request.method == "POST":
+        return _purchase_posted(request)
+    params = request.GET
+    choosing = "q" in params or "change" in params  # searching for the target, or about to change it
+    value = "" if choosing else str(params.get("target") or "")[:40]
+    target = purchase_target_get(request.user, value) if value else None
+    bound = "product" in params and not choosing
+    form = PurchaseForm(params if bound else None, initial={"quantity": 1, **_carried(params)},
+                        products=products_on_sale())
+    return _page(request, form, value=value, target=target, target_sent=bound or ("target" in params and not choosing),
+                 query=str(params.get("q") or "").strip()[:100])
+
+
+def _purchase_posted(request):
+    """A purchase posted with its target: bought if the user may buy on that one target, else the page with
+    the reason next to the target and nothing bought."""
+    value = str(request.POST.get("target") or "")[:40]
+    target = purchase_target_get(request.user, value)
+    if isinstance(target, BillingProfile):
+        return _confirm(request, profile=target)
+    if isinstance(target, BillingAccount):
+        return _confirm(request, account=target)
+    form = PurchaseForm(request.POST, products=products_on_sale())
+    return _page(request, form, value=value, target=None, target_sent=True)
 
 
 def _confirm(request, *, profile=None, account=None):
-    """POST: buy. Errors re-render the page with the form as sent; nothing is written."""
-    profiles, accounts = purchase_targets(request.user)
-    value = f"profile-{profile.pk}" if profile is not None else f"account-{account.pk}"
-    data = request.POST.copy()
-    data["target"] = value
-    if profile is not None and profile not in profiles:
-        profiles = [*profiles, profile]  # a disabled profile: the service says why it is refused
-    if account is not None and account not in accounts:
-        accounts = [*accounts, account]  # it got a profile meanwhile: the purchase lands there
-    form = PurchaseForm(data, products=products_on_sale(), profiles=profiles, accounts=accounts)
+    """POST: buy on the target the URL (or the posted form) named and the caller checked. Errors re-render
+    the page with the form as sent; nothing is written."""
+    target = profile if profile is not None else account
+    form = PurchaseForm(request.POST, products=products_on_sale())
     if form.is_valid():
         try:
             bought = purchase_make(actor=request.user, product=form.cleaned_data["product"],
@@ -119,7 +175,7 @@ def _confirm(request, *, profile=None, account=None):
             add_errors(form, exc)
         else:
             return _after_purchase(request, bought)
-    return _page(request, form, profiles, accounts)
+    return _page(request, form, value=_target_value(target), target=target, target_sent=True)
 
 
 def _after_purchase(request, bought: Purchase):
