@@ -7,9 +7,13 @@ import pytest
 from django.core.management import call_command
 from playwright.sync_api import expect
 
+from conftest import grant
 from invoicing.models import Charge
-from profiles.models import BillingProfile
+from profiles.models import BillingProfile, Role
+from profiles.tests.factories import BillingAccountFactory, BillingProfileFactory, UserFactory
 from purchases.models import Purchase, Subscription
+from purchases.tests.factories import ProductFactory, priced
+from tests.browser.checks import sideways_problems
 
 PASSWORD = "demo-pass-2026"
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -58,3 +62,61 @@ def test_buying_a_subscription_and_the_first_purchase_of_an_account(page, login,
     created = BillingProfile.objects.get(account__name="Northwind Traders K.S.C.")
     assert created.is_default and created.currency == "KWD"
     assert Charge.objects.get(profile=created).amount == 769
+
+
+def _many_profiles(n: int):
+    """An account owner (with a password) whose account has ``n`` profiles, Team 000 …, and a product in EUR."""
+    account = BillingAccountFactory(name="Contoso B.V.")
+    profiles = [BillingProfileFactory(account=account, name=f"Team {i:03d}") for i in range(n)]
+    user = UserFactory(email="many@example.com")
+    user.set_password(PASSWORD)
+    user.save()
+    grant(user, Role.ACCOUNT_OWNER, account)
+    priced(ProductFactory(name="Visio Plan 2", sku="VISIO-2", unit_name="user"), EUR="15.00")
+    return profiles
+
+
+def test_with_many_profiles_the_buyer_searches_for_the_one_to_bill_with_and_without_javascript(
+        page, login, screenshot, browser, live_server):
+    profiles = _many_profiles(60)
+    login("many@example.com", PASSWORD)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto("/billing/purchase/")
+    results = page.locator("#target-results a")
+    expect(results).to_have_count(25)  # not a select of all 60
+    assert sideways_problems(page) == []
+    page.get_by_label("Find a billing profile").fill("team 057")  # htmx searches as the buyer types
+    expect(results).to_have_count(1)
+    expect(results.first).to_have_text("Team 057")
+    screenshot("search")
+    results.first.click()
+    expect(page.locator("#target-fixed")).to_contain_text("Team 057")
+    page.get_by_label("Product").select_option(label="Visio Plan 2 (VISIO-2)")
+    page.get_by_label("Quantity").fill("2")
+    page.get_by_role("button", name="Show price").click()
+    expect(page.locator("#quote-amount")).to_contain_text("€30.00")
+    assert sideways_problems(page) == []
+    screenshot("fixed-target-quote")
+    page.get_by_role("link", name="Change billing profile").click()
+    expect(page.get_by_label("Find a billing profile")).to_be_visible()
+
+    # Without JavaScript: the search is a plain GET form, the results plain links.
+    context = browser.new_context(base_url=live_server.url, java_script_enabled=False)
+    plain = context.new_page()
+    plain.goto("/accounts/login/")
+    plain.get_by_label(re.compile("e-mail", re.I)).fill("many@example.com")
+    plain.get_by_label(re.compile("password", re.I)).fill(PASSWORD)
+    plain.get_by_label(re.compile("password", re.I)).press("Enter")
+    plain.wait_for_url(re.compile(r"/billing/"))
+    plain.goto("/billing/purchase/")
+    plain.get_by_label("Find a billing profile").fill("Team 059")
+    plain.get_by_role("button", name="Search").click()
+    plain.wait_for_url(re.compile(r"q=Team"))
+    plain.get_by_role("link", name="Team 059").click()
+    expect(plain.locator("#target-fixed")).to_contain_text("Team 059")
+    plain.get_by_label("Product").select_option(label="Visio Plan 2 (VISIO-2)")
+    plain.get_by_role("button", name="Show price").click()
+    plain.get_by_role("button", name="Buy now").click()
+    expect(plain.get_by_text("You bought 1 × Visio Plan 2 on Team 059")).to_be_visible()
+    context.close()
+    assert Purchase.objects.get().profile == profiles[59]
