@@ -14,8 +14,11 @@ from profiles.tests.factories import BillingAccountFactory, BillingProfileFactor
 from purchases.models import Purchase, Subscription
 from purchases.tests.factories import ProductFactory, priced
 from tests.browser.checks import sideways_problems
+from tests.browser.test_accessibility import axe_source
 
 PASSWORD = "demo-pass-2026"
+SERIOUS_AXE = """async () => (await axe.run()).violations
+    .filter(v => v.impact === "serious" || v.impact === "critical").map(v => `${v.id}: ${v.nodes[0].target}`)"""
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
@@ -80,11 +83,12 @@ def test_with_many_profiles_the_buyer_searches_for_the_one_to_bill_with_and_with
         page, login, screenshot, browser, live_server):
     profiles = _many_profiles(60)
     login("many@example.com", PASSWORD)
+    page.context.add_init_script(script=axe_source())  # axe in every page from now on
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto("/billing/purchase/")
     results = page.locator("#target-results a")
     expect(results).to_have_count(25)  # not a select of all 60
-    assert sideways_problems(page) == []
+    assert sideways_problems(page) == [] and page.evaluate(SERIOUS_AXE) == []
     page.get_by_label("Find a billing profile").fill("team 057")  # htmx searches as the buyer types
     expect(results).to_have_count(1)
     expect(results.first).to_have_text("Team 057")
@@ -95,7 +99,7 @@ def test_with_many_profiles_the_buyer_searches_for_the_one_to_bill_with_and_with
     page.get_by_label("Quantity").fill("2")
     page.get_by_role("button", name="Show price").click()
     expect(page.locator("#quote-amount")).to_contain_text("€30.00")
-    assert sideways_problems(page) == []
+    assert sideways_problems(page) == [] and page.evaluate(SERIOUS_AXE) == []
     screenshot("fixed-target-quote")
     page.get_by_role("link", name="Change billing profile").click()
     expect(page.get_by_label("Find a billing profile")).to_be_visible()
