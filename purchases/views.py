@@ -3,7 +3,9 @@
 The page (GET) picks product, quantity and billing profile and shows the quote (price, tax,
 currency, when it is invoiced); confirming POSTs to the chosen profile's (or account's) purchase
 URL, which checks the purchase action on that object: 404 for who may not see it, 403 for who
-may only look.
+may only look. The target sent (``profile-<id>`` / ``account-<id>``) is one permission-checked
+lookup and then shown as fixed text; without one the page offers a select of at most
+``TARGET_SELECT_MAX`` targets or a search listing at most ``TARGET_SEARCH_LIMIT``, never all of them.
 """
 
 from __future__ import annotations
