@@ -7,8 +7,22 @@ from decimal import Decimal
 
 import segno.helpers
 from django.conf import settings
-from django.db.models import Case, Count, Exists, F, Min, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+    Window,
+)
+from django.db.models.functions import Coalesce, RowNumber, TruncMonth
 from django.utils.translation import gettext
 
 from billing_admin.core.dates import billing_today
@@ -200,8 +214,6 @@ def spend_by_month_per_profile(*, profiles, today: date, months: int = 12) -> tu
     """The first days of the ``months`` months up to ``today``'s (oldest first), and for each of ``profiles``
     (profiles or ids) its invoiced total of each of those months, in its own currency; void invoices do not
     count. One query, whatever the number of profiles."""
-    from django.db.models.functions import TruncMonth
-
     starts = month_starts(today, months)
     ids = [getattr(p, "pk", p) for p in profiles]
     totals: dict[tuple[int, date], Decimal] = {}
@@ -211,6 +223,62 @@ def spend_by_month_per_profile(*, profiles, today: date, months: int = 12) -> tu
                 .values_list("profile_id", "month").annotate(s=Sum("total")).order_by())
         totals = {(profile_id, month): total for profile_id, month, total in rows}
     return starts, {pk: [totals.get((pk, start)) or ZERO for start in starts] for pk in ids}
+
+
+NOT_VOID = [status for status in Invoice.Status.values if status != Invoice.Status.VOID]
+
+
+def spend_by_month_top_profiles(*, profiles: QuerySet, today: date, months: int = 12,
+                                series: int = 8) -> tuple[list[date], list[dict]]:
+    """The spend of many profiles as at most ``series`` series per currency, in two queries whatever the
+    number of profiles: the first days of the ``months`` months up to ``today``'s (oldest first), and for
+    each currency of ``profiles`` (a queryset; in currency order) ``{"currency", "profiles", "others"}``.
+
+    ``profiles`` lists ``{"pk", "name", "values"}`` (the invoiced total of each month; void invoices do not
+    count). With at most ``series`` profiles in the currency, they are all there in name order and
+    ``others`` is None; with more, the ``series - 1`` that spent most over the months are (most first, ties
+    in name order) and ``others`` is ``{"count", "values"}``: how many the rest are and their monthly sum.
+    Amounts of two currencies are never added up."""
+    starts = month_starts(today, months)
+    in_chart = Q(invoices__issue_date__gte=starts[0], invoices__issue_date__lte=today,
+                 invoices__status__in=NOT_VOID)
+    ranked = (profiles.order_by().values("pk", "name", "currency")
+              .annotate(spend=Coalesce(Sum("invoices__total", filter=in_chart), ZERO))
+              .annotate(rank=Window(RowNumber(), partition_by=F("currency"),
+                                    order_by=[F("spend").desc(), F("name").asc(), F("pk").asc()]),
+                        in_currency=Window(Count("pk"), partition_by=F("currency")))
+              .filter(rank__lte=series))
+    currencies: dict[str, dict] = {}
+    for row in ranked:
+        chart = currencies.setdefault(row["currency"], {"currency": row["currency"], "profiles": [],
+                                                        "others": None})
+        if row["in_currency"] <= series:
+            chart["profiles"].append(row)
+        elif row["rank"] < series:
+            chart["profiles"].append(row)
+            chart["others"] = {"count": row["in_currency"] - (series - 1), "values": [ZERO] * len(starts)}
+    shown = [row["pk"] for chart in currencies.values() for row in chart["profiles"]]
+    totals: dict[tuple[str, int | None, date], Decimal] = {}
+    if currencies:
+        # An invoice's currency is its profile's (which never changes once a profile has an invoice).
+        rows = (Invoice.objects.filter(profile_id__in=profiles.order_by().values("pk"), issue_date__gte=starts[0],
+                                       issue_date__lte=today, status__in=NOT_VOID)
+                .annotate(month=TruncMonth("issue_date"),
+                          series=Case(When(profile_id__in=shown, then=F("profile_id")), default=None))
+                .values_list("currency", "series", "month").annotate(s=Sum("total")).order_by())
+        totals = {(currency, series_pk, month): total for currency, series_pk, month, total in rows}
+    charts = []
+    for currency in sorted(currencies):
+        chart = currencies[currency]
+        if chart["others"] is None:
+            chart["profiles"].sort(key=lambda row: (row["name"], row["pk"]))
+        else:
+            chart["others"]["values"] = [totals.get((currency, None, start)) or ZERO for start in starts]
+        chart["profiles"] = [{"pk": row["pk"], "name": row["name"],
+                              "values": [totals.get((currency, row["pk"], start)) or ZERO for start in starts]}
+                             for row in chart["profiles"]]
+        charts.append(chart)
+    return starts, charts
 
 
 def spend_by_month(*, profile, today: date, months: int = 12) -> list[tuple[date, Decimal]]:
@@ -227,37 +295,49 @@ def invoices_issued_in(*, profiles, month: date):
                                   ).order_by("issue_date", "number", "pk")
 
 
-def account_invoice_summary(account, profiles: list) -> dict:
-    """For the billing account page, in three queries whatever the number of profiles: each profile's
-    latest (non-void) invoice and amount due, the account's open invoices, and its total and past-due sums
-    (per currency: an account's profiles share its currency, but the sums never mix two)."""
-    ids = [p.pk for p in profiles]
+OPEN_INVOICES_SHOWN = 10
+
+
+def account_invoice_summary(account, visible: QuerySet, page: list) -> dict:
+    """For the billing account page, in four queries whatever the number of profiles: each profile of ``page``'s
+    latest (non-void) invoice and amount due; and over all ``visible`` profiles (a queryset), computed by the
+    database: the total and past-due sums and the number of unpaid invoices (per currency: an account's
+    profiles share its currency, but the sums never mix two), the ``OPEN_INVOICES_SHOWN`` unpaid invoices due
+    first, and the month of the latest invoice."""
+    ids = [p.pk for p in page]
     latest_by_profile: dict[int, Invoice] = {}
     if ids:
+        due = (Invoice.objects.open().filter(profile_id=OuterRef("profile_id")).order_by()
+               .values("profile_id").annotate(s=Sum("amount_due")).values("s"))
         wanted = Invoice.objects.filter(profile_id__in=ids).annotate(
             latest_pk=Subquery(Invoice.objects.filter(profile_id=OuterRef("profile_id")).exclude(
-                status=Invoice.Status.VOID).order_by("-issue_date", "-pk").values("pk")[:1])
+                status=Invoice.Status.VOID).order_by("-issue_date", "-pk").values("pk")[:1]),
+            profile_due=Coalesce(Subquery(due), ZERO),
         ).filter(pk=F("latest_pk"))
         latest_by_profile = {inv.profile_id: inv for inv in wanted}
-    open_invoices = list(Invoice.objects.open().filter(profile_id__in=ids).select_related("profile")
-                         .order_by("due_date", "number"))
-    due_by_profile: dict[int, Decimal] = {}
-    totals: dict[str, dict[str, Decimal]] = {}
-    for invoice in open_invoices:
-        due_by_profile[invoice.profile_id] = due_by_profile.get(invoice.profile_id, Decimal("0")) + invoice.amount_due
-        sums = totals.setdefault(invoice.currency, {"due": Decimal("0"), "past_due": Decimal("0")})
-        sums["due"] += invoice.amount_due
-        if invoice.status == Invoice.Status.PAST_DUE:
-            sums["past_due"] += invoice.amount_due
-    per_profile = {p.pk: {"latest": latest_by_profile.get(p.pk), "due": due_by_profile.get(p.pk, Decimal("0")),
-                          "currency": p.currency} for p in profiles}
-    latest_issue = max((inv.issue_date for inv in latest_by_profile.values()), default=None)
+    # Every open invoice is a non-void one: a profile without a latest invoice has nothing due.
+    per_profile = {p.pk: {"latest": latest_by_profile.get(p.pk),
+                          "due": latest_by_profile[p.pk].profile_due if p.pk in latest_by_profile else ZERO,
+                          "currency": p.currency} for p in page}
+    open_invoices = Invoice.objects.open().filter(profile_id__in=visible.order_by().values("pk"))
+    sums = list(open_invoices.order_by().values("currency")
+                .annotate(due=Sum("amount_due"),
+                          past_due=Coalesce(Sum("amount_due", filter=Q(status=Invoice.Status.PAST_DUE)), ZERO),
+                          count=Count("pk"))
+                .order_by("currency"))
+    totals = [{"currency": row["currency"], "due": row["due"], "past_due": row["past_due"]} for row in sums]
+    open_count = sum(row["count"] for row in sums)
+    first_due = list(open_invoices.select_related("profile").order_by("due_date", "number")[:OPEN_INVOICES_SHOWN])
+    # Newest first along the index ``invoice_newest_first``: it stops at the first invoice of a visible profile.
+    latest_issue = (Invoice.objects.filter(profile_id__in=visible.order_by().values("pk"), status__in=NOT_VOID)
+                    .order_by("-issue_date", "-pk").values_list("issue_date", flat=True).first())
     return {
         "per_profile": per_profile,
         "latest_month": latest_issue.strftime("%Y-%m") if latest_issue else "",
-        "open_invoices": open_invoices,
-        "totals": [{"currency": c, **sums} for c, sums in sorted(totals.items())]
-        or [{"currency": account.currency, "due": Decimal("0"), "past_due": Decimal("0")}],
+        "open_invoices": first_due,
+        "open_count": open_count,
+        "more_open": open_count - len(first_due),
+        "totals": totals or [{"currency": account.currency, "due": ZERO, "past_due": ZERO}],
     }
 
 

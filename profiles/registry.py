@@ -54,27 +54,29 @@ class ListColumn:
 class AccountSummary:
     """What a higher app shows on the billing account page about the account's profiles.
 
-    ``summarize(account, profiles)`` returns a dict (a fixed number of queries, whatever the number of
-    profiles) with ``per_profile``: {profile id: data}, which ``profile_template`` shows in the column
-    ``header`` of the account's profile table (as ``data``), and whatever ``template`` shows as a section
-    of the page below the table (the whole dict, as ``data``)."""
+    ``summarize(account, visible, page)`` returns a dict (a fixed number of queries, whatever the number of
+    profiles) with ``per_profile``: {profile id: data} for the profiles of ``page`` (the page of the account's
+    profile table: a list of at most 25), which ``profile_template`` shows in the column ``header`` of that
+    table (as ``data``), and whatever ``template`` shows as a section of the page (the whole dict, as
+    ``data``) about all of ``visible`` (a queryset of every profile of the account the viewer may see:
+    sums and counts are the database's, never a loop over thousands of rows)."""
 
     key: str
     header: str
     profile_template: str
     template: str
-    summarize: Callable[[object, list], dict]
+    summarize: Callable[[object, QuerySet, list], dict]
 
 
 @dataclass(frozen=True)
 class AccountCard:
     """A card on the billing account page (the spend per profile chart): ``template`` shows, as ``card``, what
-    ``context(account, profiles)`` returns for the account's profiles the viewer may see (a fixed number of
-    queries, whatever the number of profiles), or nothing when it returns None."""
+    ``context(account, visible)`` returns for ``visible``, a queryset of the account's profiles the viewer may
+    see (a fixed number of queries, whatever the number of profiles), or nothing when it returns None."""
 
     key: str
     template: str
-    context: Callable[[object, list], dict | None]
+    context: Callable[[object, QuerySet], dict | None]
 
 
 # A rule returns why the change cannot happen now (a sentence for the user), or None.
@@ -145,20 +147,22 @@ def register_account_summary(summary: AccountSummary) -> None:
     registry.account_summaries[summary.key] = summary
 
 
-def account_summaries_for(account, profiles: list) -> list[dict]:
-    """Each registered summary with its data for the account page."""
-    return [{"summary": s, "data": s.summarize(account, profiles)} for s in registry.account_summaries.values()]
+def account_summaries_for(account, visible: QuerySet, page: list) -> list[dict]:
+    """Each registered summary with its data for the account page: about all ``visible`` profiles, and about
+    each profile of ``page`` (the profiles of the table's current page)."""
+    return [{"summary": s, "data": s.summarize(account, visible, page)} for s in registry.account_summaries.values()]
 
 
 def register_account_card(card: AccountCard) -> None:
     registry.account_cards[card.key] = card
 
 
-def account_cards_for(account, profiles: list) -> list[dict]:
-    """Each registered account card with something to show, in registration order."""
+def account_cards_for(account, visible: QuerySet) -> list[dict]:
+    """Each registered account card with something to show about the ``visible`` profiles, in registration
+    order."""
     shown = []
     for card in registry.account_cards.values():
-        data = card.context(account, profiles)
+        data = card.context(account, visible)
         if data is not None:
             shown.append({"template": card.template, "data": data})
     return shown

@@ -193,19 +193,28 @@ def account_loader(kwargs: dict) -> BillingAccount | None:
     return account_get(account_id=kwargs.pop("account_id"))
 
 
-def account_page(*, account: BillingAccount, user) -> dict:
-    """What the billing account page shows, in a fixed number of queries: its profiles that ``user`` may see with
-    what higher apps add to them (latest invoice, amount due, spend chart), its roles and its pending invitations."""
-    profiles = list(profiles_with_action(user, Action.VIEW, BillingProfile.objects.filter(account=account))
-                    .order_by("name", "pk"))
-    summaries = account_summaries_for(account, profiles)
+ACCOUNT_PROFILES_PER_PAGE = 25
+
+
+def account_page(*, account: BillingAccount, user, page=None) -> dict:
+    """What the billing account page shows, in a fixed number of queries whatever the number of profiles: a
+    page of 25 of its profiles that ``user`` may see (name order, ``page`` as the profile list takes it: a bad
+    number gives the first page, one past the end the last) with what higher apps add to each of them (latest
+    invoice, amount due), what they add about all the profiles ``user`` may see (everything due, the spend
+    chart), its roles and its pending invitations."""
+    visible = profiles_with_action(user, Action.VIEW, BillingProfile.objects.filter(account=account))
+    ordering = ("name", "pk")
+    current = _page_of_ids(visible.order_by(*ordering), page, per_page=ACCOUNT_PROFILES_PER_PAGE)
+    profiles = list(BillingProfile.objects.filter(pk__in=list(current.object_list)).order_by(*ordering))
+    current.object_list = profiles
+    summaries = account_summaries_for(account, visible, profiles)
     rows = [{"profile": p, "cells": [{"template": s["summary"].profile_template, "header": s["summary"].header,
                                       "data": s["data"]["per_profile"].get(p.pk)} for s in summaries]}
             for p in profiles]
     assignments = list(RoleAssignment.objects.filter(account=account).select_related("user", "granted_by")
                        .order_by("granted_at", "pk"))
-    return {"rows": rows, "summaries": summaries, "assignments": assignments,
-            "cards": account_cards_for(account, profiles),
+    return {"rows": rows, "page": current, "summaries": summaries, "assignments": assignments,
+            "cards": account_cards_for(account, visible),
             "columns": [s["summary"].header for s in summaries]}
 
 

@@ -3,6 +3,7 @@ roles and invitations. Who sees what, plain and HTMX; 404 for anyone without an 
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -237,3 +238,114 @@ def test_the_page_takes_the_same_number_of_queries_for_2_or_6_profiles(client, w
         grant(UserFactory(), Role.ACCOUNT_READER, world["account"])
     assert BillingProfile.objects.filter(account=world["account"]).count() == 6
     assert count() == small
+
+
+# --- an account with many profiles: a page of 25, totals over all ---------------------------------------------
+@pytest.fixture
+def many(settings, tmp_path):
+    """Fabrikam with 30 profiles, Team 01 … Team 30, each with one unpaid €10.00 invoice (no tax); Team 30's is
+    past due."""
+    settings.MEDIA_ROOT = tmp_path
+    account = BillingAccountFactory(name="Fabrikam", country="NL", tax_rate=0)
+    profiles = [BillingProfileFactory(account=account, name=f"Team {i:02d}") for i in range(1, 31)]
+    for profile in profiles:
+        InvoiceFactory(profile=profile, unit_price="10")
+    Invoice.objects.filter(profile=profiles[-1]).update(status=Invoice.Status.PAST_DUE)
+    return account, profiles
+
+
+def profile_table(text):
+    start = text.index('id="profiles-heading"')
+    return text[start:text.index("</section>", start)]
+
+
+def listed(text, profiles):
+    table = profile_table(text)
+    return [p.name for p in profiles if f'href="{reverse("profiles:profile-overview", args=[p.pk])}"' in table]
+
+
+def test_the_profile_table_shows_25_profiles_a_page(client, many):
+    account, profiles = many
+    client.force_login(acting_user("account_reader", {"account": account}))
+    url = reverse("profiles:account-overview", args=[account.pk])
+    first = client.get(url).text
+    assert listed(first, profiles) == [f"Team {i:02d}" for i in range(1, 26)]
+    assert "Page 1 of 2" in profile_table(first) and f'href="{url}?page=2#profiles-heading"' in first
+    second = client.get(url, {"page": "2"}).text
+    assert listed(second, profiles) == [f"Team {i:02d}" for i in range(26, 31)]
+    assert "Page 2 of 2" in second and f'href="{url}?page=1#profiles-heading"' in second
+    assert 'id="total-due-EUR">€300.00<' in second  # the page does not change the totals
+    # HTMX: the next page swaps the panel only and puts the page in the address bar.
+    partial = client.get(url, {"page": "2"}, HTTP_HX_REQUEST="true")
+    assert "<html" not in partial.text and listed(partial.text, profiles)[0] == "Team 26"
+    assert f'hx-get="{url}?page=1" hx-push-url="true"' in partial.text
+
+
+@pytest.mark.parametrize("page, shown", [("abc", 1), ("0", 1), ("-3", 1), ("99", 2), ("99999999999999999999", 2),
+                                         ("²", 1)])
+def test_a_bad_or_out_of_range_page_answers_with_the_first_or_the_last(client, many, page, shown):
+    account, profiles = many
+    client.force_login(acting_user("account_reader", {"account": account}))
+    response = client.get(reverse("profiles:account-overview", args=[account.pk]), {"page": page})
+    assert response.status_code == 200 and f"Page {shown} of 2" in response.text
+
+
+def test_after_an_htmx_action_the_table_stays_on_the_page_the_user_was_on(client, many):
+    account, profiles = many
+    client.force_login(acting_user("account_owner", {"account": account}))
+    url = reverse("profiles:account-overview", args=[account.pk])
+    response = client.get(reverse("profiles:account-edit", args=[account.pk]), HTTP_HX_REQUEST="true",
+                          HTTP_HX_CURRENT_URL=f"http://testserver{url}?page=2")
+    assert 'name="tax_id"' in response.text and listed(response.text, profiles)[0] == "Team 26"
+
+
+def test_totals_cover_every_profile_and_the_unpaid_list_shows_the_10_due_first(client, many):
+    account, profiles = many
+    client.force_login(acting_user("account_reader", {"account": account}))
+    page = client.get(reverse("profiles:account-overview", args=[account.pk])).text
+    assert 'id="total-due-EUR">€300.00<' in page and 'id="past-due-EUR">€10.00<' in page  # Team 30: page 2
+    due = page[page.index('id="account-due"'):page.index("</section>", page.index('id="account-due"'))]
+    shown = Invoice.objects.filter(number__in=re.findall(r'>(BA[^<]+)</a></td>', due))
+    assert shown.count() == 10
+    assert "And 20 more unpaid invoices." in due and 'href="#profiles-heading"' in due
+
+
+def test_a_role_on_some_profiles_shows_only_those_in_table_totals_and_chart(client, many):
+    from guardian.shortcuts import assign_perm
+
+    account, profiles = many
+    viewer = UserFactory()  # may see the account, and 2 of its 30 profiles
+    assign_perm("view_billingaccount", viewer, account)
+    for profile in (profiles[3], profiles[29]):
+        grant(viewer, Role.READER, profile)
+    client.force_login(viewer)
+    page = client.get(reverse("profiles:account-overview", args=[account.pk])).text
+    assert listed(page, profiles) == ["Team 04", "Team 30"] and "Page 1 of" not in page
+    assert 'id="total-due-EUR">€20.00<' in page and 'id="past-due-EUR">€10.00<' in page
+    assert "more unpaid" not in page
+    chart = page[page.index('id="account-spend"'):]
+    chart = chart[:chart.index("</section>")]
+    assert re.findall(r'<th scope="col" class="num">([^<]*)</th>', chart) == ["Team 04", "Team 30"]
+    assert "Team 05" not in page and "Other profiles" not in page
+
+
+def test_the_page_takes_the_same_number_of_queries_for_3_or_40_profiles(client, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    account = BillingAccountFactory(country="NL", tax_rate=0)
+    owner = acting_user("account_owner", {"account": account})
+    client.force_login(owner)
+    url = reverse("profiles:account-overview", args=[account.pk])
+
+    def count(**params):
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(url, params).status_code == 200
+        return len(ctx.captured_queries)
+
+    for i in range(3):
+        InvoiceFactory(profile=BillingProfileFactory(account=account, name=f"Unit {i:02d}"))
+    small = count()
+    for i in range(3, 40):
+        InvoiceFactory(profile=BillingProfileFactory(account=account, name=f"Unit {i:02d}"))
+    text = client.get(url).text
+    assert "Page 1 of 2" in text and "Other profiles (33)" in text
+    assert count() == small and count(page="2") == small

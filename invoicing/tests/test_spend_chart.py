@@ -12,7 +12,8 @@ from invoicing.models import Invoice
 from invoicing.selectors import spend_by_month
 from invoicing.services.charges import purchase_record
 from invoicing.services.invoices import billing_period, invoice_generate, invoice_void
-from profiles.models import Role
+from invoicing.views.overview import account_spend_card
+from profiles.models import BillingProfile, Role
 from profiles.tests.factories import BillingAccountFactory, BillingProfileFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -165,7 +166,6 @@ def test_the_account_chart_shows_only_the_profiles_the_viewer_may_see(client, ac
 
 
 def test_two_currencies_on_one_account_are_two_charts_never_added_up(client, account):
-    BillingProfile = type(account.profiles.first())
     dollars = BillingProfileFactory(account=account, name="US branch", currency="USD", invoice_day=1)
     bill(dollars, date(2026, 11, 1), "1000")
     assert BillingProfile.objects.filter(account=account).count() == 3
@@ -215,3 +215,74 @@ def test_the_account_chart_in_dutch(client, account):
     assert "Uitgaven per factureringsprofiel" in text
     rects = re.findall(r'<rect class="bar s\d" x="([^"]+)" y="([^"]+)" width="([^"]+)" height="([^"]+)"', text)
     assert len(rects) == 24 and all(re.fullmatch(r"\d+(\.\d)?", v) for rect in rects for v in rect)
+
+
+# --- many profiles: the 7 that spent most and the others' sum -----------------------------------------------
+def chart_card(text):
+    start = text.index('id="account-spend"')
+    return text[start:text.index("</section>", start)]
+
+
+def series_headers(card):
+    table = card[card.index("<table"):card.index("</table>")]
+    return re.findall(r'<th scope="col" class="num">([^<]*)</th>', table)
+
+
+def with_eight_more(account):
+    """Ten profiles: Web shop (€420 in 12 months), Lab (€600) and P1 … P8, which spent €100 … €800 in October."""
+    for i in range(1, 9):
+        bill(BillingProfileFactory(account=account, name=f"P{i}", invoice_day=1), date(2026, 10, 1), f"{100 * i}")
+    return account
+
+
+def test_ten_profiles_are_the_seven_that_spent_most_and_one_series_of_the_other_three(client, account):
+    with_eight_more(account)
+    owner = UserFactory()
+    grant(owner, Role.ACCOUNT_OWNER, account)
+    client.force_login(owner)
+    card = chart_card(account_page(client, account).text)
+    # Most spent first; Lab and P6 spent as much (€600): name order.
+    assert series_headers(card) == ["P8", "P7", "Lab", "P6", "P5", "Web shop", "P4", "Other profiles (3)"]
+    assert len(bars(card)) == 12 * 8 and {css for css, *_ in bars(card)} == {f" s{i}" for i in range(8)}
+    october = re.search(r'<th scope="row">October 2026</th>((?:<td class="num">[^<]*</td>)+)', card).group(1)
+    assert re.findall(r">([^<]*)</td>", october) == [
+        "€800.00", "€700.00", "€0.00", "€600.00", "€500.00", "€0.00", "€400.00", "€600.00"]  # P3 + P2 + P1
+    by_title = {title: float(height) for _css, _x, height, title in bars(card)}
+    assert by_title["Other profiles (3), October 2026: €600.00"] == by_title["P6, October 2026: €600.00"]
+    assert ">P1<" not in card and "P2," not in card and "P3," not in card  # inside the others only
+
+
+def test_five_profiles_are_still_five_series_in_name_order(client, account):
+    for name, amount in (("Zeta", "50"), ("Alpha", "900"), ("Mid", "10")):
+        bill(BillingProfileFactory(account=account, name=name, invoice_day=1), date(2026, 10, 1), amount)
+    owner = UserFactory()
+    grant(owner, Role.ACCOUNT_OWNER, account)
+    client.force_login(owner)
+    card = chart_card(account_page(client, account).text)
+    assert series_headers(card) == ["Alpha", "Lab", "Mid", "Web shop", "Zeta"]
+    assert len(bars(card)) == 12 * 5 and "Other profiles" not in card
+
+
+def test_the_others_are_only_those_the_viewer_may_see(client, account):
+    from guardian.shortcuts import assign_perm
+
+    with_eight_more(account)
+    viewer = UserFactory()  # sees the account and 9 of its 10 profiles: not P1
+    assign_perm("view_billingaccount", viewer, account)
+    for profile in account.profiles.exclude(name="P1"):
+        grant(viewer, Role.READER, profile)
+    client.force_login(viewer)
+    card = chart_card(account_page(client, account).text)
+    assert series_headers(card)[-1] == "Other profiles (2)"
+    assert '<th scope="row">October 2026</th>' in card
+    october = re.search(r'<th scope="row">October 2026</th>((?:<td class="num">[^<]*</td>)+)', card).group(1)
+    assert re.findall(r">([^<]*)</td>", october)[-1] == "€500.00"  # P3 + P2, never P1's €100
+
+
+def test_the_chart_takes_two_queries_whatever_the_number_of_profiles(account, django_assert_num_queries):
+    with django_assert_num_queries(2):
+        small = account_spend_card(account, BillingProfile.objects.filter(account=account))
+    with_eight_more(account)
+    with django_assert_num_queries(2):
+        large = account_spend_card(account, BillingProfile.objects.filter(account=account))
+    assert len(small["charts"][0]["series"]) == 2 and len(large["charts"][0]["series"]) == 8

@@ -6,11 +6,12 @@ from datetime import date
 
 from babel.dates import format_date
 from django.utils import translation
+from django.utils.formats import number_format
 from django.utils.translation import gettext
 
 from billing_admin.core.dates import billing_today
 from billing_admin.core.money import ZERO, format_money, round_money
-from invoicing.selectors import spend_by_month, spend_by_month_per_profile
+from invoicing.selectors import spend_by_month, spend_by_month_top_profiles
 from invoicing.services.drafts import next_invoice_preview
 
 
@@ -77,15 +78,26 @@ def spend_card(profile) -> dict | None:
     return spend_chart(months=months, estimate=estimate, currency=profile.currency)
 
 
-def account_spend_card(account, profiles: list) -> dict | None:
-    """The billing account page's chart: each of ``profiles`` (those the viewer may see) side by side over the
-    last 12 invoiced months, one chart per currency (amounts of two currencies are never added up or put on
-    one scale). One query, whatever the number of profiles."""
-    if not profiles:
+ACCOUNT_CHART_SERIES = 8  # one colour each (SERIES_COLOURS): the 7 profiles that spent most and the others
+
+
+def account_spend_card(account, visible) -> dict | None:
+    """The billing account page's chart of the ``visible`` profiles (a queryset: those the viewer may see) over
+    the last 12 invoiced months, one chart per currency (amounts of two currencies are never added up or put on
+    one scale). Up to 8 profiles of a currency are side by side; of more, the 7 that spent most and one series
+    of the others' sum, which stays readable (and small) with thousands. Two queries, whatever the number of
+    profiles."""
+    starts, currencies = spend_by_month_top_profiles(profiles=visible, today=billing_today(),
+                                                     series=ACCOUNT_CHART_SERIES)
+    if not currencies:
         return None
-    starts, per_profile = spend_by_month_per_profile(profiles=profiles, today=billing_today())
     months = [(start, False) for start in starts]
-    currencies = sorted({p.currency for p in profiles})
-    charts = [bar_chart(months=months, series=[(p.name, per_profile[p.pk]) for p in profiles if p.currency == cur],
-                        currency=cur) for cur in currencies]
+    charts = []
+    for chart in currencies:
+        series = [(p["name"], p["values"]) for p in chart["profiles"]]
+        if chart["others"] is not None:
+            count = number_format(chart["others"]["count"], force_grouping=True)
+            series.append((gettext("Other profiles (%(count)s)") % {"count": count},
+                           chart["others"]["values"]))
+        charts.append(bar_chart(months=months, series=series, currency=chart["currency"]))
     return {"charts": charts}

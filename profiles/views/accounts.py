@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404
+from django.http import Http404, QueryDict
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -32,12 +34,21 @@ TEMPLATE = "profiles/account_overview.html"
 CONFIRM_TEMPLATE = "profiles/account_role_confirm.html"
 
 
+def _table_page(request) -> str | None:
+    """The page of the profile table: ``?page=``; for an htmx request from the page (an edit form, a grant,
+    whose answer re-renders the panel) the page the browser shows, so the table stays where the user was."""
+    if "page" in request.GET:
+        return request.GET["page"]
+    current = request.htmx.current_url_abs_path if request.htmx else None
+    return QueryDict(urlsplit(current).query).get("page") if current else None
+
+
 def account_context(request, account, *, editing: bool = False, form=None, grant_form=None,
                     change_errors=None) -> dict:
     checker = request.checker
     can_manage = checker.has(Action.MANAGE_ACCOUNT_ROLES, account)
     context = {
-        "account": account, **account_page(account=account, user=request.user),
+        "account": account, **account_page(account=account, user=request.user, page=_table_page(request)),
         "can_edit_account": checker.has(Action.EDIT_ACCOUNT, account),
         "can_manage_account_roles": can_manage,
         "can_see_activity": can_manage,
