@@ -36,3 +36,24 @@ def test_account_owner_edits_the_account_and_reads_its_activity(page, login, scr
     page.get_by_role("link", name="Activity").click()
     expect(page.get_by_text("Tax / VAT id: NL111 → NL222")).to_be_visible()
     screenshot("activity")
+
+
+def test_the_account_s_profiles_page_by_25_in_place(page, login, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    account = BillingAccountFactory(name="Fabrikam")
+    for i in range(1, 31):
+        BillingProfileFactory(account=account, name=f"Team {i:02d}")
+    owner = UserFactory(email="fabrikam.owner@example.com")
+    grant(owner, Role.ACCOUNT_OWNER, account)
+    login(owner.email, PASSWORD)
+    page.goto(f"/billing/accounts/{account.pk}/")
+    profiles = page.get_by_role("table", name="Billing profiles of this account you may see")
+    expect(profiles.get_by_role("link", name="Team 25")).to_be_visible()
+    expect(profiles.get_by_role("link", name="Team 26")).to_have_count(0)
+    pager = page.get_by_role("navigation", name="Pages of billing profiles")
+    expect(pager).to_contain_text("Page 1 of 2")
+    pager.get_by_role("link", name="Next").click()
+    page.wait_for_url(re.compile(rf"/billing/accounts/{account.pk}/\?page=2$"))
+    expect(profiles.get_by_role("link", name="Team 26")).to_be_visible()
+    expect(profiles.get_by_role("link", name="Team 01")).to_have_count(0)
+    expect(pager).to_contain_text("Page 2 of 2")
