@@ -12,6 +12,7 @@ from django.db.models import (
     Count,
     Exists,
     F,
+    FilteredRelation,
     Min,
     OuterRef,
     Q,
@@ -240,10 +241,11 @@ def spend_by_month_top_profiles(*, profiles: QuerySet, today: date, months: int 
     in name order) and ``others`` is ``{"count", "values"}``: how many the rest are and their monthly sum.
     Amounts of two currencies are never added up."""
     starts = month_starts(today, months)
-    in_chart = Q(invoices__issue_date__gte=starts[0], invoices__issue_date__lte=today,
-                 invoices__status__in=NOT_VOID)
-    ranked = (profiles.order_by().values("pk", "name", "currency")
-              .annotate(spend=Coalesce(Sum("invoices__total", filter=in_chart), ZERO))
+    # The invoices of the months in the join's condition: older ones are never read.
+    in_chart = FilteredRelation("invoices", condition=Q(
+        invoices__issue_date__gte=starts[0], invoices__issue_date__lte=today, invoices__status__in=NOT_VOID))
+    ranked = (profiles.order_by().annotate(in_chart=in_chart).values("pk", "name", "currency")
+              .annotate(spend=Coalesce(Sum("in_chart__total"), ZERO))
               .annotate(rank=Window(RowNumber(), partition_by=F("currency"),
                                     order_by=[F("spend").desc(), F("name").asc(), F("pk").asc()]),
                         in_currency=Window(Count("pk"), partition_by=F("currency")))
