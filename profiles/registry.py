@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from django.core.paginator import Page
 from django.db.models import QuerySet
 
 
@@ -71,12 +72,13 @@ class AccountSummary:
 @dataclass(frozen=True)
 class AccountCard:
     """A card on the billing account page (the spend per profile chart): ``template`` shows, as ``card``, what
-    ``context(account, visible)`` returns for ``visible``, a queryset of the account's profiles the viewer may
-    see (a fixed number of queries, whatever the number of profiles), or nothing when it returns None."""
+    ``context(account, page)`` returns for ``page``, the page of the profile table (a ``Page`` of the account's
+    profiles the viewer may see, 25 at most; ``page.paginator.count`` counts them all), in a fixed number of
+    queries, or nothing when it returns None."""
 
     key: str
     template: str
-    context: Callable[[object, QuerySet], dict | None]
+    context: Callable[[object, Page], dict | None]
 
 
 # A rule returns why the change cannot happen now (a sentence for the user), or None.
@@ -157,12 +159,12 @@ def register_account_card(card: AccountCard) -> None:
     registry.account_cards[card.key] = card
 
 
-def account_cards_for(account, visible: QuerySet) -> list[dict]:
-    """Each registered account card with something to show about the ``visible`` profiles, in registration
-    order."""
+def account_cards_for(account, page: Page) -> list[dict]:
+    """Each registered account card with something to show about the profiles of the table's ``page``, in
+    registration order."""
     shown = []
     for card in registry.account_cards.values():
-        data = card.context(account, visible)
+        data = card.context(account, page)
         if data is not None:
             shown.append({"template": card.template, "data": data})
     return shown

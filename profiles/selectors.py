@@ -214,7 +214,7 @@ def account_page(*, account: BillingAccount, user, page=None) -> dict:
     assignments = list(RoleAssignment.objects.filter(account=account).select_related("user", "granted_by")
                        .order_by("granted_at", "pk"))
     return {"rows": rows, "page": current, "summaries": summaries, "assignments": assignments,
-            "cards": account_cards_for(account, visible),
+            "cards": account_cards_for(account, current),
             "columns": [s["summary"].header for s in summaries]}
 
 

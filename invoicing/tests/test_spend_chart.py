@@ -5,6 +5,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.core.paginator import Paginator
 from django.urls import reverse
 
 from conftest import grant
@@ -279,10 +280,33 @@ def test_the_others_are_only_those_the_viewer_may_see(client, account):
     assert re.findall(r">([^<]*)</td>", october)[-1] == "€500.00"  # P3 + P2, never P1's €100
 
 
+def first_page(account):
+    return Paginator(list(BillingProfile.objects.filter(account=account).order_by("name", "pk")), 25).page(1)
+
+
 def test_the_chart_takes_two_queries_whatever_the_number_of_profiles(account, django_assert_num_queries):
+    page = first_page(account)
     with django_assert_num_queries(2):
-        small = account_spend_card(account, BillingProfile.objects.filter(account=account))
+        small = account_spend_card(account, page)
     with_eight_more(account)
+    page = first_page(account)
     with django_assert_num_queries(2):
-        large = account_spend_card(account, BillingProfile.objects.filter(account=account))
+        large = account_spend_card(account, page)
     assert len(small["charts"][0]["series"]) == 2 and len(large["charts"][0]["series"]) == 8
+
+
+def test_with_more_profiles_than_a_page_the_chart_shows_the_page_of_the_table_and_says_so(client, account):
+    """A large account's chart follows the profile table's pages (its thousands of profiles' months are not
+    summed again on every view); the totals still cover every profile."""
+    for i in range(1, 29):  # 30 profiles: Lab, P01 … P28, Web shop
+        bill(BillingProfileFactory(account=account, name=f"P{i:02d}", invoice_day=1), date(2026, 10, 1), "10")
+    owner = UserFactory()
+    grant(owner, Role.ACCOUNT_OWNER, account)
+    client.force_login(owner)
+    card = chart_card(account_page(client, account).text)
+    assert "The billing profiles 1–25 of 30, as on this page of the table below." in card
+    # Page 1 holds Lab and P01 … P24: Lab spent most, then the €10 ones in name order, 18 others summed.
+    assert series_headers(card) == ["Lab", "P01", "P02", "P03", "P04", "P05", "P06", "Other profiles (18)"]
+    card2 = chart_card(client.get(reverse("profiles:account-overview", args=[account.pk]) + "?page=2").text)
+    assert "The billing profiles 26–30 of 30" in card2
+    assert series_headers(card2) == ["P25", "P26", "P27", "P28", "Web shop"]

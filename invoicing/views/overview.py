@@ -13,6 +13,7 @@ from billing_admin.core.dates import billing_today
 from billing_admin.core.money import ZERO, format_money, round_money
 from invoicing.selectors import spend_by_month, spend_by_month_top_profiles
 from invoicing.services.drafts import next_invoice_preview
+from profiles.models import BillingProfile
 
 
 def next_invoice_card(profile) -> dict | None:
@@ -81,12 +82,17 @@ def spend_card(profile) -> dict | None:
 ACCOUNT_CHART_SERIES = 8  # one colour each (SERIES_COLOURS): the 7 profiles that spent most and the others
 
 
-def account_spend_card(account, visible) -> dict | None:
-    """The billing account page's chart of the ``visible`` profiles (a queryset: those the viewer may see) over
-    the last 12 invoiced months, one chart per currency (amounts of two currencies are never added up or put on
-    one scale). Up to 8 profiles of a currency are side by side; of more, the 7 that spent most and one series
-    of the others' sum, which stays readable (and small) with thousands. Two queries, whatever the number of
-    profiles."""
+def account_spend_card(account, page) -> dict | None:
+    """The billing account page's chart over the last 12 invoiced months, one chart per currency (amounts of
+    two currencies are never added up or put on one scale). It shows the profiles of the table's ``page``
+    (all the viewer may see while they fit on one page): the month sums of a large account's thousands of
+    profiles would be read again on every view, so the chart follows the table's pages instead and says so.
+    Up to 8 profiles of a currency are side by side; of more, the 7 that spent most and one series of the
+    others' sum. Two queries, whatever the number of profiles."""
+    on_page = [profile.pk for profile in page.object_list]
+    if not on_page:
+        return None
+    visible = BillingProfile.objects.filter(pk__in=on_page)
     starts, currencies = spend_by_month_top_profiles(profiles=visible, today=billing_today(),
                                                      series=ACCOUNT_CHART_SERIES)
     if not currencies:
@@ -100,4 +106,6 @@ def account_spend_card(account, visible) -> dict | None:
             series.append((gettext("Other profiles (%(count)s)") % {"count": count},
                            chart["others"]["values"]))
         charts.append(bar_chart(months=months, series=series, currency=chart["currency"]))
-    return {"charts": charts}
+    paged = page.paginator.num_pages > 1
+    return {"charts": charts, "paged": paged, "first": page.start_index(), "last": page.end_index(),
+            "count": page.paginator.count}
