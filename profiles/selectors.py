@@ -6,7 +6,7 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Window
 
 from billing_admin.core.models import ActivityEvent
-from billing_admin.core.permissions import Action
+from billing_admin.core.permissions import Action, PermissionChecker
 from profiles.models import (
     BillingAccount,
     BillingProfile,
@@ -196,13 +196,17 @@ def account_loader(kwargs: dict) -> BillingAccount | None:
 ACCOUNT_PROFILES_PER_PAGE = 25
 
 
-def account_page(*, account: BillingAccount, user, page=None) -> dict:
+def account_page(*, account: BillingAccount, checker: PermissionChecker, page=None) -> dict:
     """What the billing account page shows, in a fixed number of queries whatever the number of profiles: a
-    page of 25 of its profiles that ``user`` may see (name order, ``page`` as the profile list takes it: a bad
-    number gives the first page, one past the end the last) with what higher apps add to each of them (latest
-    invoice, amount due), what they add about all the profiles ``user`` may see (everything due, the spend
-    chart), its roles and its pending invitations."""
-    visible = profiles_with_action(user, Action.VIEW, BillingProfile.objects.filter(account=account))
+    page of 25 of its profiles that ``checker``'s user may see (name order, ``page`` as the profile list takes
+    it: a bad number gives the first page, one past the end the last) with what higher apps add to each of
+    them (latest invoice, amount due), what they add about all the profiles the user may see (everything due,
+    the spend chart), its roles and its pending invitations."""
+    profiles_of_account = BillingProfile.objects.filter(account=account)
+    if checker.has_on_every_child(Action.VIEW, account, BillingProfile):
+        visible = profiles_of_account  # an account role sees them all: no permission filter per profile
+    else:
+        visible = profiles_with_action(checker.user, Action.VIEW, profiles_of_account)
     ordering = ("name", "pk")
     current = _page_of_ids(visible.order_by(*ordering), page, per_page=ACCOUNT_PROFILES_PER_PAGE)
     profiles = list(BillingProfile.objects.filter(pk__in=list(current.object_list)).order_by(*ordering))

@@ -166,6 +166,20 @@ class PermissionChecker:
             self._load(scope, obj)
         return scope.cascade[action] in self._held[(parent_model, parent_id)]
 
+    def has_on_every_child(self, action: Action, parent, child_model: type[Model]) -> bool:
+        """Whether what the user holds on ``parent`` itself (an account role) grants ``action`` on every
+        ``child_model`` row under it (all the account's profiles): a list of them then needs no permission
+        filter per row. No query when the parent's codenames are already loaded for this request."""
+        user = self.user
+        if not user.is_authenticated or not user.is_active:
+            return False
+        if _is_superuser(user):
+            return True
+        scope = _SCOPES[child_model]
+        if action not in scope.cascade:
+            return False
+        return scope.cascade[action] in self._codenames(_SCOPES[type(parent)], parent)
+
     def flags(self, obj) -> dict[str, bool]:
         """``can_*`` flags for templates, which never decide who may do what themselves."""
         return {f"can_{a.value}": self.has(a, obj) for a in scope_for(obj).actions}

@@ -48,7 +48,7 @@ def account_context(request, account, *, editing: bool = False, form=None, grant
     checker = request.checker
     can_manage = checker.has(Action.MANAGE_ACCOUNT_ROLES, account)
     context = {
-        "account": account, **account_page(account=account, user=request.user, page=_table_page(request)),
+        "account": account, **account_page(account=account, checker=request.checker, page=_table_page(request)),
         "can_edit_account": checker.has(Action.EDIT_ACCOUNT, account),
         "can_manage_account_roles": can_manage,
         "can_see_activity": can_manage,
