@@ -11,6 +11,7 @@ from django.core import mail
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from guardian.shortcuts import assign_perm
 
 from billing_admin.core.models import ActivityEvent
 from conftest import grant
@@ -311,8 +312,6 @@ def test_totals_cover_every_profile_and_the_unpaid_list_shows_the_10_due_first(c
 
 
 def test_a_role_on_some_profiles_shows_only_those_in_table_totals_and_chart(client, many):
-    from guardian.shortcuts import assign_perm
-
     account, profiles = many
     viewer = UserFactory()  # may see the account, and 2 of its 30 profiles
     assign_perm("view_billingaccount", viewer, account)

@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from django.core.paginator import Paginator
 from django.urls import reverse
+from guardian.shortcuts import assign_perm
 
 from conftest import grant
 from invoicing.models import Invoice
@@ -153,8 +154,6 @@ def test_the_account_page_draws_each_profile_side_by_side_with_a_table(client, a
 
 
 def test_the_account_chart_shows_only_the_profiles_the_viewer_may_see(client, account):
-    from guardian.shortcuts import assign_perm
-
     lab = account.profiles.get(name="Lab")
     viewer = UserFactory()  # may see the account and one of its profiles, not the other
     assign_perm("view_billingaccount", viewer, account)
@@ -265,8 +264,6 @@ def test_five_profiles_are_still_five_series_in_name_order(client, account):
 
 
 def test_the_others_are_only_those_the_viewer_may_see(client, account):
-    from guardian.shortcuts import assign_perm
-
     with_eight_more(account)
     viewer = UserFactory()  # sees the account and 9 of its 10 profiles: not P1
     assign_perm("view_billingaccount", viewer, account)
