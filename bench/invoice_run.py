@@ -119,14 +119,6 @@ def render_one(job: tuple) -> float:
     return time.process_time() - t0
 
 
-def warm_one(_) -> None:
-    """What a worker's pool process runs when it starts (the renderer warmed, the long-lived objects frozen)."""
-    from invoicing.tasks.documents import warm_up_pdf_renderer
-
-    warm_up_pdf_renderer()
-    time.sleep(1)  # keeps this process busy so that the other task goes to the other process
-
-
 def _init_django(env: dict) -> None:
     os.environ.update(env)
     import django
@@ -156,10 +148,11 @@ def main() -> None:
            # Workers keep their database connection across tasks, as the README advises for production.
            "CONN_MAX_AGE": "300"}
     _init_django(env)
-    # WeasyPrint alone: two processes forked now (no thread and no database connection yet), each warmed
-    # as a worker's pool process is when it starts.
-    pool = multiprocessing.get_context("fork").Pool(2)
-    pool.map(warm_one, range(2), chunksize=1)
+    from invoicing.tasks.documents import warm_up_pdf_renderer
+
+    # WeasyPrint alone: two processes forked now (no thread and no database connection yet), each warmed when
+    # it starts by what a worker's pool process runs then (Celery's worker_process_init hook).
+    pool = multiprocessing.get_context("fork").Pool(2, initializer=warm_up_pdf_renderer)
 
     from aiosmtpd.controller import Controller
     from django.core.management import call_command
