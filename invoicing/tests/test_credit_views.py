@@ -113,3 +113,17 @@ def test_csv_export_keeps_negative_amounts_numeric_and_guards_text(client, reade
     adjustment = rows[-1]
     assert adjustment[4] == "-180.53" and adjustment[5] == "939.97"
     assert adjustment[2] == "'-1+1 correction"
+
+
+def test_the_ledger_pages_by_50_newest_first_with_newer_and_older_links(client, reader_with_credits):
+    profile = reader_with_credits
+    for _ in range(50):  # 52 rows: 50 on the first page
+        credit_lot_add(actor=None, profile=profile, source="goodwill", amount="1", start_date=date.today(),
+                       expiration_date=date.today() + timedelta(days=5))
+    url = reverse("invoicing:profile-credit-balance", args=[profile.pk])
+    first = client.get(url).text
+    assert first.count("Credit added") == 50
+    assert 'href="?page=2">Older</a>' in first and ">Newer</a>" not in first
+    second = client.get(url + "?page=2").text
+    assert second.count("Credit added") == 2
+    assert 'href="?page=1">Newer</a>' in second and ">Older</a>" not in second

@@ -21,3 +21,18 @@ def test_the_list_shows_the_page_asked_for_with_the_total(client, asked, shown, 
     assert shown in page
     assert first_row in page
     assert page.count("Dept 00") == rows
+
+
+def test_the_pages_links_keep_the_search_and_lead_to_the_next_and_previous_page(client):
+    """One pager (templates/_pager.html) for every paged list: its links keep the search and filter."""
+    user = UserFactory()
+    many_profiles_for(user, 60)
+    client.force_login(user)
+    url = reverse("profiles:profile-list")
+    first = client.get(url + "?q=Dept&page=1").text
+    assert 'href="?q=Dept&amp;page=2">Next</a>' in first and ">Previous</a>" not in first
+    middle = client.get(url + "?q=Dept&page=2").text
+    assert 'href="?q=Dept&amp;page=1">Previous</a>' in middle and 'href="?q=Dept&amp;page=3">Next</a>' in middle
+    assert '<span aria-current="page">Page 2 of 3</span>' in middle
+    last = client.get(url + "?q=Dept&page=3").text
+    assert "Dept 0050" in client.get(url + "?q=Dept&page=3").text and ">Next</a>" not in last
