@@ -63,9 +63,10 @@ def fill(invoices: int, profiles: int = 1000) -> None:
             amount = Decimal(100 + sequence % 900)
             status = ("paid", "due", "past_due", "void")[sequence % 4]
             batch.append(Invoice(
-                profile=profile, number=f"BA{account.pk}-{start.year}-{sequence:07d}", sequence=sequence,
-                year=start.year, period_start=start, period_end=end, issue_date=end + timedelta(days=1),
-                due_date=end + timedelta(days=31), currency="EUR", account_name=account.name,
+                profile=profile, account=account, number=f"BA{account.pk}-{start.year}-{sequence:07d}",
+                sequence=sequence, year=start.year, period_start=start, period_end=end,
+                issue_date=end + timedelta(days=1), due_date=end + timedelta(days=31), currency="EUR",
+                account_name=account.name,
                 sold_to_address="Bench 1", profile_name=profile.name, bill_to_address="Bench 1",
                 contact_email=profile.contact_email, po_number=f"PO-{sequence}", subtotal=amount, total=amount,
                 amount_due=amount, status=status))

@@ -300,12 +300,13 @@ def invoices_issued_in(*, profiles, month: date):
 OPEN_INVOICES_SHOWN = 10
 
 
-def account_invoice_summary(account, visible: QuerySet, page: list) -> dict:
+def account_invoice_summary(account, visible: QuerySet | None, page: list) -> dict:
     """For the billing account page, in four queries whatever the number of profiles: each profile of ``page``'s
-    latest (non-void) invoice and amount due; and over all ``visible`` profiles (a queryset), computed by the
-    database: the total and past-due sums and the number of unpaid invoices (per currency: an account's
-    profiles share its currency, but the sums never mix two), the ``OPEN_INVOICES_SHOWN`` unpaid invoices due
-    first, and the month of the latest invoice."""
+    latest (non-void) invoice and amount due; and over all ``visible`` profiles (a queryset; None: every profile
+    of the account), computed by the database: the total and past-due sums and the number of unpaid invoices
+    (per currency: an account's profiles share its currency, but the sums never mix two), the
+    ``OPEN_INVOICES_SHOWN`` unpaid invoices due first, and the month of the latest invoice. The sums and the
+    list read the account's unpaid invoices from the index ``invoice_open_by_account`` alone."""
     ids = [p.pk for p in page]
     latest_by_profile: dict[int, Invoice] = {}
     if ids:
@@ -321,17 +322,20 @@ def account_invoice_summary(account, visible: QuerySet, page: list) -> dict:
     per_profile = {p.pk: {"latest": latest_by_profile.get(p.pk),
                           "due": latest_by_profile[p.pk].profile_due if p.pk in latest_by_profile else ZERO,
                           "currency": p.currency} for p in page}
-    open_invoices = Invoice.objects.open().filter(profile_id__in=visible.order_by().values("pk"))
+    of_account = Invoice.objects.filter(account=account)
+    if visible is not None:
+        of_account = of_account.filter(profile_id__in=visible.order_by().values("pk"))
+    open_invoices = of_account.open()
     sums = list(open_invoices.order_by().values("currency")
                 .annotate(due=Sum("amount_due"),
                           past_due=Coalesce(Sum("amount_due", filter=Q(status=Invoice.Status.PAST_DUE)), ZERO),
-                          count=Count("pk"))
+                          count=Count("*"))  # not the primary key: it is not in the index
                 .order_by("currency"))
     totals = [{"currency": row["currency"], "due": row["due"], "past_due": row["past_due"]} for row in sums]
     open_count = sum(row["count"] for row in sums)
     first_due = list(open_invoices.select_related("profile").order_by("due_date", "number")[:OPEN_INVOICES_SHOWN])
     # Newest first along the index ``invoice_newest_first``: it stops at the first invoice of a visible profile.
-    latest_issue = (Invoice.objects.filter(profile_id__in=visible.order_by().values("pk"), status__in=NOT_VOID)
+    latest_issue = (of_account.filter(status__in=NOT_VOID)
                     .order_by("-issue_date", "-pk").values_list("issue_date", flat=True).first())
     return {
         "per_profile": per_profile,

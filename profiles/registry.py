@@ -66,7 +66,7 @@ class AccountSummary:
     header: str
     profile_template: str
     template: str
-    summarize: Callable[[object, QuerySet, list], dict]
+    summarize: Callable[[object, QuerySet | None, list], dict]
 
 
 @dataclass(frozen=True)
@@ -149,9 +149,10 @@ def register_account_summary(summary: AccountSummary) -> None:
     registry.account_summaries[summary.key] = summary
 
 
-def account_summaries_for(account, visible: QuerySet, page: list) -> list[dict]:
-    """Each registered summary with its data for the account page: about all ``visible`` profiles, and about
-    each profile of ``page`` (the profiles of the table's current page)."""
+def account_summaries_for(account, visible: QuerySet | None, page: list) -> list[dict]:
+    """Each registered summary with its data for the account page: about all ``visible`` profiles (None: every
+    profile of the account, for a viewer whose account role covers them all), and about each profile of
+    ``page`` (the profiles of the table's current page)."""
     return [{"summary": s, "data": s.summarize(account, visible, page)} for s in registry.account_summaries.values()]
 
 

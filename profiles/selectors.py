@@ -203,15 +203,14 @@ def account_page(*, account: BillingAccount, checker: PermissionChecker, page=No
     them (latest invoice, amount due), what they add about all the profiles the user may see (everything due,
     the spend chart), its roles and its pending invitations."""
     profiles_of_account = BillingProfile.objects.filter(account=account)
-    if checker.has_on_every_child(Action.VIEW, account, BillingProfile):
-        visible = profiles_of_account  # an account role sees them all: no permission filter per profile
-    else:
-        visible = profiles_with_action(checker.user, Action.VIEW, profiles_of_account)
+    # An account role sees them all: no permission filter per profile.
+    every = checker.has_on_every_child(Action.VIEW, account, BillingProfile)
+    visible = profiles_of_account if every else profiles_with_action(checker.user, Action.VIEW, profiles_of_account)
     ordering = ("name", "pk")
     current = _page_of_ids(visible.order_by(*ordering), page, per_page=ACCOUNT_PROFILES_PER_PAGE)
     profiles = list(BillingProfile.objects.filter(pk__in=list(current.object_list)).order_by(*ordering))
     current.object_list = profiles
-    summaries = account_summaries_for(account, visible, profiles)
+    summaries = account_summaries_for(account, None if every else visible, profiles)
     rows = [{"profile": p, "cells": [{"template": s["summary"].profile_template, "header": s["summary"].header,
                                       "data": s["data"]["per_profile"].get(p.pk)} for s in summaries]}
             for p in profiles]

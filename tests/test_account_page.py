@@ -328,6 +328,21 @@ def test_a_role_on_some_profiles_shows_only_those_in_table_totals_and_chart(clie
     assert "Team 05" not in page and "Other profiles" not in page
 
 
+def test_totals_and_the_unpaid_list_count_no_other_accounts_invoices(client, many):
+    """The sums read the account's unpaid invoices by the account they were issued to: another account's, in
+    the same currency and on the same dates, never count."""
+    account, profiles = many
+    other = BillingAccountFactory(name="Contoso", country="NL", tax_rate=0)
+    InvoiceFactory(profile=BillingProfileFactory(account=other, name="Contoso Sales"), unit_price="99")
+    client.force_login(acting_user("account_reader", {"account": account}))
+    page = client.get(reverse("profiles:account-overview", args=[account.pk])).text
+    assert 'id="total-due-EUR">€300.00<' in page and "And 20 more unpaid invoices." in page
+    assert "Contoso" not in page
+    client.force_login(acting_user("account_reader", {"account": other}))
+    page = client.get(reverse("profiles:account-overview", args=[other.pk])).text
+    assert 'id="total-due-EUR">€99.00<' in page and "more unpaid" not in page and "Team 01" not in page
+
+
 def test_the_page_takes_the_same_number_of_queries_for_3_or_40_profiles(client, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     account = BillingAccountFactory(country="NL", tax_rate=0)

@@ -21,7 +21,7 @@ def refused(make):
 
 
 def invoice(profile, number, **kw):
-    values = dict(profile=profile, number=number, sequence=int(number[-3:]), year=2026,
+    values = dict(profile=profile, account=profile.account, number=number, sequence=int(number[-3:]), year=2026,
                   period_start=date(2026, 10, 1), period_end=date(2026, 10, 31), issue_date=date(2026, 11, 1),
                   due_date=date(2026, 12, 1), currency="EUR", account_name="A", sold_to_address="x",
                   profile_name="p", bill_to_address="y", subtotal=Decimal("10"), credits_applied=Decimal("0"),

@@ -91,7 +91,7 @@ def invoice_generate(*, profile_id: int, period_start: date, period_end: date,
         with translation.override(profile.invoice_language):
             means, instructions = payment_instructions(profile, number, draft.total)
         invoice = Invoice(
-            profile=profile, number=number, sequence=sequence, year=issue_date.year,
+            profile=profile, account=account, number=number, sequence=sequence, year=issue_date.year,
             period_start=period_start, period_end=period_end, issue_date=issue_date,
             due_date=issue_date + timedelta(days=account.payment_terms_days), currency=currency,
             language=profile.invoice_language, account_name=account.name, sold_to_address=account.sold_to_address,
@@ -107,9 +107,9 @@ def invoice_generate(*, profile_id: int, period_start: date, period_end: date,
             # Credits paid it all: settled at issue, so it never turns past due or asks to be paid.
             invoice.status, invoice.paid_at = Invoice.Status.PAID, timezone.now()
         # Field checks only: the database holds the constraints on insert, and checking each one here
-        # first cost 22 extra round trips per invoice. The profile is the row locked above (its foreign
-        # key needs no query to prove it exists).
-        invoice.full_clean(exclude=["pdf", "profile"], validate_unique=False, validate_constraints=False)
+        # first cost 22 extra round trips per invoice. The profile is the row locked above and the account
+        # came with it (their foreign keys need no query to prove they exist).
+        invoice.full_clean(exclude=["pdf", "profile", "account"], validate_unique=False, validate_constraints=False)
         invoice.save()
         InvoiceLine.objects.bulk_create([
             InvoiceLine(invoice=invoice, charge=c, position=i, product=c.product, description=c.description,
