@@ -28,7 +28,16 @@ from django.utils.translation import gettext
 
 from billing_admin.core.dates import billing_today
 from billing_admin.core.money import ZERO, round_money
-from invoicing.models import OPEN_STATUSES, Charge, CreditLot, CreditTransaction, Invoice, Payment, expiring_within
+from invoicing.models import (
+    OPEN,
+    OPEN_STATUSES,
+    Charge,
+    CreditLot,
+    CreditTransaction,
+    Invoice,
+    Payment,
+    expiring_within,
+)
 from profiles.models import BillingProfile
 from profiles.selectors import profile_get
 
@@ -310,13 +319,12 @@ def account_invoice_summary(account, visible: QuerySet | None, page: list) -> di
     ids = [p.pk for p in page]
     latest_by_profile: dict[int, Invoice] = {}
     if ids:
-        due = (Invoice.objects.open().filter(profile_id=OuterRef("profile_id")).order_by()
-               .values("profile_id").annotate(s=Sum("amount_due")).values("s"))
-        wanted = Invoice.objects.filter(profile_id__in=ids).annotate(
-            latest_pk=Subquery(Invoice.objects.filter(profile_id=OuterRef("profile_id")).exclude(
-                status=Invoice.Status.VOID).order_by("-issue_date", "-pk").values("pk")[:1]),
-            profile_due=Coalesce(Subquery(due), ZERO),
-        ).filter(pk=F("latest_pk"))
+        # One pass over the page's non-void invoices: each profile's newest, with the sum of its unpaid ones.
+        by_profile = {"partition_by": F("profile_id")}
+        wanted = Invoice.objects.filter(profile_id__in=ids).exclude(status=Invoice.Status.VOID).annotate(
+            newest=Window(RowNumber(), order_by=[F("issue_date").desc(), F("pk").desc()], **by_profile),
+            profile_due=Coalesce(Window(Sum("amount_due", filter=OPEN), **by_profile), ZERO),
+        ).filter(newest=1)
         latest_by_profile = {inv.profile_id: inv for inv in wanted}
     # Every open invoice is a non-void one: a profile without a latest invoice has nothing due.
     per_profile = {p.pk: {"latest": latest_by_profile.get(p.pk),

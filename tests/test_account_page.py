@@ -16,6 +16,7 @@ from guardian.shortcuts import assign_perm
 from billing_admin.core.models import ActivityEvent
 from conftest import grant
 from invoicing.models import Invoice
+from invoicing.services.invoices import invoice_void
 from invoicing.tests.factories import InvoiceFactory
 from profiles.models import BillingProfile, Invitation, Role, RoleAssignment
 from profiles.services.invitations import role_grant_or_invite
@@ -137,6 +138,18 @@ def test_the_page_shows_details_profiles_latest_invoices_and_everything_due(clie
     assert "Elsewhere" not in page
     # Roles and pending invitations with their controls.
     assert "victim@example.com" in page and "invited@example.com" in page and "Grant an account role" in page
+
+
+def test_a_void_invoice_is_neither_a_profiles_latest_nor_due(client, world):
+    invoice_void(actor=None, invoice=world["november"], reason="Issued twice")
+    client.force_login(acting_user("account_owner", world))
+    page = client.get(reverse("profiles:account-overview", args=[world["account"].pk])).text
+    table = profile_table(page)
+    marketing = table[table.index(">Marketing<"):]
+    marketing = marketing[:marketing.index("</tr>")]
+    assert world["october"].number in marketing and "€121.00" in marketing  # October's, past due
+    assert world["november"].number not in page
+    assert 'id="total-due-EUR">€121.00<' in page and 'id="past-due-EUR">€121.00<' in page
 
 
 def test_readers_see_it_read_only(client, world):
