@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import date
 
 from babel.dates import format_date
@@ -32,33 +33,60 @@ SERIES_COLOURS = 8  # CSS classes s0 … s7 (static/css/app.css), repeated for m
 def bar_chart(*, months: list[tuple[date, bool]], series: list[tuple[str, list]], currency: str) -> dict:
     """Geometry of a bar chart of amounts in one currency: for each month (``(first day, is an estimate)``) a
     group of bars, one per series (``(name, values per month)``) side by side, on one scale. The SVG is drawn
-    by ``invoicing/_spend_chart.html`` (no inline style: CSP), which also writes the numbers as a table."""
+    by ``invoicing/_spend_chart.html`` (no inline style: CSP), which also writes the numbers as a table.
+
+    What the template would otherwise assemble per bar from conditions (its class, its tooltip, a month's row
+    heading) is put together here once: the account chart has 96 bars. Each distinct amount is formatted once
+    (most of a chart's amounts are the same zero)."""
     lang = (translation.get_language() or "en").replace("-", "_")
     c = CHART
     plot_h = c["height"] - c["top"] - c["bottom"]
     slot = (c["width"] - c["left"] - c["right"]) / max(len(months), 1)
     bar_w = slot * 0.7 / max(len(series), 1)
+    width = f"{bar_w:.1f}"
     several = len(series) > 1
     values = [[round_money(v, currency) for v in vals] for _name, vals in series]
     top = max((v for vals in values for v in vals), default=ZERO)
+    texts: dict[str, str] = {}  # str(): exact, keeps -0.00 apart from 0.00
+
+    def text_of(value) -> str:
+        key = str(value)
+        if key not in texts:
+            texts[key] = format_money(value, currency)
+        return texts[key]
+
+    estimated = gettext("estimate")
+    classes = [f"bar s{j % SERIES_COLOURS}" if several else "bar" for j in range(len(series))]
+    prefixes = [f"{name}, " if several and name else "" for name, _vals in series]
     groups = []
     for i, (start, estimate) in enumerate(months):
+        long_label = _month_label(start, "MMMM y", lang)
+        suffix = f" ({estimated})" if estimate else ""
         bars = []
         for j, (name, _vals) in enumerate(series):
             value = values[j][i]
             h = float(value / top) * plot_h if top > 0 else 0
+            text = text_of(value)
             # SVG lengths as plain strings: a template would localise a float ("15,2" in Dutch), which is no length.
-            bars.append({"x": f"{c['left'] + i * slot + slot * 0.15 + j * bar_w:.1f}", "w": f"{bar_w:.1f}",
-                         "h": f"{h:.1f}", "y": f"{c['top'] + plot_h - h:.1f}", "value": value,
-                         "text": format_money(value, currency), "name": name if several else "",
-                         "css": f"s{j % SERIES_COLOURS}" if several else ""})
-        groups.append({"label": format_date(start, "MMM yy", locale=lang) + ("*" if estimate else ""),
-                       "long_label": format_date(start, "MMMM y", locale=lang), "estimate": estimate,
+            bars.append({"x": f"{c['left'] + i * slot + slot * 0.15 + j * bar_w:.1f}", "w": width,
+                         "h": f"{h:.1f}", "y": f"{c['top'] + plot_h - h:.1f}", "value": value, "text": text,
+                         "name": name if several else "", "cls": classes[j],
+                         "title": f"{prefixes[j]}{long_label}: {text}{suffix}"})
+        groups.append({"label": _month_label(start, "MMM yy", lang) + ("*" if estimate else ""),
+                       "long_label": long_label, "row_label": long_label + suffix, "estimate": estimate,
+                       "cls": "month estimate" if estimate else "month",
                        "cx": f"{c['left'] + i * slot + slot / 2:.1f}", "ty": str(c["height"] - c["bottom"] + 16),
                        "bars": bars})
     return {"groups": groups, "width": c["width"], "height": c["height"], "baseline": c["top"] + plot_h,
             "series": [{"name": name, "css": f"s{j % SERIES_COLOURS}"} for j, (name, _v) in enumerate(series)],
-            "several": several, "max_text": format_money(top, currency), "currency": currency, "has_data": top > 0}
+            "several": several, "max_text": text_of(top), "currency": currency, "has_data": top > 0}
+
+
+@functools.lru_cache(maxsize=1024)
+def _month_label(start: date, pattern: str, lang: str) -> str:
+    """A month as the chart names it ("Nov 26", "November 2026"), remembered per process: every chart of every
+    request names the same twelve months."""
+    return format_date(start, pattern, locale=lang)
 
 
 def spend_chart(*, months: list, estimate, currency: str) -> dict:
