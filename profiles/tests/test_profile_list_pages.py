@@ -4,6 +4,10 @@ past the end, the first for one that is not a number."""
 import pytest
 from django.urls import reverse
 
+from billing_admin.core.permissions import Action
+from profiles.models import BillingProfile
+from profiles.permissions import profiles_with_action
+from profiles.selectors import _page_of_ids
 from profiles.tests.factories import UserFactory
 from tests.test_query_budgets import many_profiles_for
 
@@ -36,3 +40,23 @@ def test_the_pages_links_keep_the_search_and_lead_to_the_next_and_previous_page(
     assert '<span aria-current="page">Page 2 of 3</span>' in middle
     last = client.get(url + "?q=Dept&page=3").text
     assert "Dept 0050" in last and ">Next</a>" not in last
+
+
+@pytest.mark.parametrize("asked", ["1", "2", "3", "4", "99", "x", None])
+def test_counting_apart_gives_the_pages_and_total_the_window_gives(asked):
+    """The account page counts with a scalar subquery (its page then comes from the (account, name, id) index),
+    the list with ``COUNT(*) OVER ()``: the same ids, page number and total, past the end and for a viewer who
+    sees only some of the account's profiles."""
+    user = UserFactory()
+    profiles = many_profiles_for(user, 60)
+    BillingProfile.objects.bulk_create([BillingProfile(account=profiles[0].account, name=f"Hidden {i}", currency="EUR",
+                                                       bill_to_address="x", contact_name="y",
+                                                       contact_email="y@example.com") for i in range(7)])
+    visible = profiles_with_action(user, Action.VIEW, BillingProfile.objects.filter(account=profiles[0].account))
+    ordered = visible.order_by("name", "pk")
+    window = _page_of_ids(ordered, asked, per_page=25)
+    apart = _page_of_ids(ordered, asked, per_page=25, count_apart=True)
+    assert list(apart.object_list) == list(window.object_list) and apart.object_list
+    assert (apart.number, apart.paginator.count, apart.paginator.num_pages) == (
+        window.number, window.paginator.count, window.paginator.num_pages)
+    assert apart.paginator.count == 60
