@@ -222,10 +222,8 @@ def account_page(*, account: BillingAccount, checker: PermissionChecker, page=No
     profiles = list(BillingProfile.objects.filter(pk__in=list(current.object_list)).order_by(*ordering))
     current.object_list = profiles
     summaries = account_summaries_for(account, None if every else visible, profiles)
-    statuses = {value: str(label) for value, label in BillingProfile.Status.choices}  # not get_status_display() per row
-    rows = [{"profile": p, "status_label": statuses.get(p.status, p.status),
-             "cells": [{"template": s["summary"].profile_template, "header": s["summary"].header,
-                        "data": s["data"]["per_profile"].get(p.pk)} for s in summaries]}
+    rows = [{"profile": p, "cells": [{"template": s["summary"].profile_template, "header": s["summary"].header,
+                                      "data": s["data"]["per_profile"].get(p.pk)} for s in summaries]}
             for p in profiles]
     assignments = list(RoleAssignment.objects.filter(account=account).select_related("user", "granted_by")
                        .order_by("granted_at", "pk"))
