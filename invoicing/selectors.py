@@ -307,6 +307,8 @@ def invoices_issued_in(*, profiles, month: date):
 
 
 OPEN_INVOICES_SHOWN = 10
+# What the account page shows of an invoice (not its 40 columns of snapshot, PDF and e-mail state).
+ACCOUNT_PAGE_INVOICE_FIELDS = ("profile_id", "number", "status", "currency", "due_date", "amount_due")
 
 
 def account_invoice_summary(account, visible: QuerySet | None, page: list) -> dict:
@@ -321,7 +323,8 @@ def account_invoice_summary(account, visible: QuerySet | None, page: list) -> di
     if ids:
         # One pass over the page's non-void invoices: each profile's newest, with the sum of its unpaid ones.
         by_profile = {"partition_by": F("profile_id")}
-        wanted = Invoice.objects.filter(profile_id__in=ids).exclude(status=Invoice.Status.VOID).annotate(
+        wanted = Invoice.objects.filter(profile_id__in=ids).exclude(status=Invoice.Status.VOID).only(
+            *ACCOUNT_PAGE_INVOICE_FIELDS).annotate(
             newest=Window(RowNumber(), order_by=[F("issue_date").desc(), F("pk").desc()], **by_profile),
             profile_due=Coalesce(Window(Sum("amount_due", filter=OPEN), **by_profile), ZERO),
         ).filter(newest=1)
@@ -341,7 +344,8 @@ def account_invoice_summary(account, visible: QuerySet | None, page: list) -> di
                 .order_by("currency"))
     totals = [{"currency": row["currency"], "due": row["due"], "past_due": row["past_due"]} for row in sums]
     open_count = sum(row["count"] for row in sums)
-    first_due = list(open_invoices.select_related("profile").order_by("due_date", "number")[:OPEN_INVOICES_SHOWN])
+    first_due = list(open_invoices.select_related("profile").only(*ACCOUNT_PAGE_INVOICE_FIELDS, "profile__name")
+                     .order_by("due_date", "number")[:OPEN_INVOICES_SHOWN])
     # Newest first along the index ``invoice_newest_first``: it stops at the first invoice of a visible profile.
     latest_issue = (of_account.filter(status__in=NOT_VOID)
                     .order_by("-issue_date", "-pk").values_list("issue_date", flat=True).first())

@@ -47,8 +47,9 @@ def role_assignments_for_profile(*, profile) -> tuple[list[RoleAssignment], list
     return direct, inherited
 
 
-def _page_of_ids(ordered: QuerySet, number, *, per_page: int, count_apart: bool = False):
-    """A page of the ids of ``ordered`` and their total in one query. Like ``Paginator.get_page``, a page
+def _page_of_ids(ordered: QuerySet, number, *, per_page: int, count_apart: bool = False, rows: bool = False):
+    """A page of the ids of ``ordered`` (with ``rows``: of its model instances, where the columns cost nothing
+    to read) and their total in one query. Like ``Paginator.get_page``, a page
     number that is not a number gives the first page and one past the end the last (a second query, only then).
 
     The total is by default ``COUNT(*) OVER ()``: one scan of the matching rows where a paginator's count and
@@ -68,18 +69,20 @@ def _page_of_ids(ordered: QuerySet, number, *, per_page: int, count_apart: bool 
                          output_field=IntegerField())
     else:
         total = Window(Count("pk"))
-    counted = ordered.annotate(total_rows=total).values_list("pk", "total_rows")
+    counted = ordered.annotate(total_rows=total)
+    if not rows:
+        counted = counted.values_list("pk", "total_rows", named=True)
 
-    def fetch(n: int) -> list[tuple[int, int]]:
+    def fetch(n: int) -> list:
         return list(counted[(n - 1) * per_page:n * per_page])
 
-    rows = fetch(number)
-    if not rows and number > 1:
+    found = fetch(number)
+    if not found and number > 1:
         number = max(1, -(-ordered.count() // per_page))
-        rows = fetch(number)
+        found = fetch(number)
     paginator = Paginator(ordered.values_list("pk", flat=True), per_page)
-    paginator.count = rows[0][1] if rows else 0
-    return Page([pk for pk, _total in rows], number, paginator)
+    paginator.count = found[0].total_rows if found else 0
+    return Page(found if rows else [row.pk for row in found], number, paginator)
 
 
 def profile_list_page(user, *, query: str = "", account_id: str = "", page=None) -> dict:
@@ -218,9 +221,8 @@ def account_page(*, account: BillingAccount, checker: PermissionChecker, page=No
     visible = profiles_of_account if every else profiles_with_action(checker.user, Action.VIEW, profiles_of_account)
     ordering = ("name", "pk")
     current = _page_of_ids(visible.order_by(*ordering), page, per_page=ACCOUNT_PROFILES_PER_PAGE,
-                            count_apart=True)
-    profiles = list(BillingProfile.objects.filter(pk__in=list(current.object_list)).order_by(*ordering))
-    current.object_list = profiles
+                            count_apart=True, rows=True)
+    profiles = current.object_list
     summaries = account_summaries_for(account, None if every else visible, profiles)
     rows = [{"profile": p, "cells": [{"template": s["summary"].profile_template, "header": s["summary"].header,
                                       "data": s["data"]["per_profile"].get(p.pk)} for s in summaries]}
