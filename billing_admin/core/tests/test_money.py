@@ -1,6 +1,7 @@
 from decimal import Decimal
 
 import pytest
+from babel.numbers import format_currency
 
 from billing_admin.core.money import currency_for_country, format_money, format_unit_price, minor_units, round_money
 
@@ -41,3 +42,14 @@ def test_formatting_follows_the_language(amount, currency, lang, text):
 ])
 def test_unit_prices_keep_their_decimals_and_show_at_least_the_minor_unit(amount, currency, lang, text):
     assert format_unit_price(Decimal(amount), currency, lang) == text
+
+
+def test_remembered_amounts_are_babels_text_and_negative_zero_keeps_its_sign():
+    """Formatted amounts are remembered per process; an amount equal to one formatted before but written
+    differently (-0.00 and 0.00 are equal Decimals) still gets Babel's own text for it."""
+    for amount, lang in (("0", "en"), ("-0.001", "en"), ("-0", "nl"), ("0.00", "nl"), ("1234.5", "nl")):
+        value = round_money(Decimal(amount), "EUR")
+        expected = format_currency(value, "EUR", locale=lang, currency_digits=True)
+        assert format_money(Decimal(amount), "EUR", lang) == expected
+        assert format_money(Decimal(amount), "EUR", lang) == expected  # the remembered text, the same
+    assert format_money(Decimal("-0.001"), "EUR", "en") != format_money(Decimal("0"), "EUR", "en")
