@@ -103,8 +103,13 @@ def lot_expires_soon(lot, today: date | None = None) -> bool:
     return lot.expires_within(EXPIRING_SOON_DAYS, today=today)
 
 
+# What the ledger shows of a transaction, its lot and its invoice (not the invoice's 40 columns).
+LEDGER_FIELDS = ("created", "kind", "description", "amount", "balance_after", "lot", "lot__currency", "lot__reference",
+                 "lot__source", "lot__expiration_date", "invoice", "invoice__number")
+
+
 def credit_transactions_for(*, profile):
-    qs = CreditTransaction.objects.filter(profile=profile).select_related("invoice", "lot")
+    qs = CreditTransaction.objects.filter(profile=profile).select_related("invoice", "lot").only(*LEDGER_FIELDS)
     return qs.order_by("-created", "-pk")
 
 

@@ -98,8 +98,10 @@ def test_the_ledger_speaks_the_readers_language_whoever_wrote_the_row(client, re
     balance = client.get(reverse("invoicing:profile-credit-balance", args=[profile.pk]))
     assert f"Verrekend met factuur {invoice.number}" in balance.text
     assert "Applied to invoice" not in balance.text
+    assert ">Tegoed toegevoegd<" in balance.text and ">Credit added<" not in balance.text  # the kind column
     csv = client.get(reverse("invoicing:credit-transactions-csv", args=[profile.pk])).content.decode()
     assert f"Verrekend met factuur {invoice.number}" in csv
+    assert ",Tegoed toegevoegd," in csv and "Credit added" not in csv
 
 
 def test_csv_export_keeps_negative_amounts_numeric_and_guards_text(client, reader_with_credits):

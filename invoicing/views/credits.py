@@ -9,6 +9,7 @@ from billing_admin.core.htmx import render_page_or_partial
 from billing_admin.core.money import round_money
 from billing_admin.core.permissions import Action
 from billing_admin.core.views import object_action_required
+from invoicing.models import CreditTransaction
 from invoicing.selectors import (
     credit_balance_summary,
     credit_lots_for,
@@ -39,8 +40,9 @@ def profile_credits(request, profile):
 
 @object_action_required(Action.VIEW, profile_with_credits_loader)
 def credit_transactions_csv(request, profile):
+    kinds = {value: str(label) for value, label in CreditTransaction.Kind.choices}  # once, not per row
     rows = (
-        (t.created.date().isoformat(), t.get_kind_display(), t.label, t.lot.reference,
+        (t.created.date().isoformat(), kinds.get(t.kind, t.kind), t.label, t.lot.reference,
          round_money(t.amount, t.lot.currency), round_money(t.balance_after, t.lot.currency), t.lot.currency,
          t.invoice.number if t.invoice else "")
         for t in credit_transactions_for(profile=profile).order_by("created", "pk")
