@@ -6,18 +6,22 @@ message goes out and committed right after the server accepted it (the SMTP sess
 only after the commit), and a commit lost with its database connection is recorded again on a
 new one. Exactly-once cannot be had across SMTP: only a process killed between the server's
 acceptance and that commit (one round trip) sends twice, which we prefer over an invoice that
-silently never arrives.
+silently never arrives. Even then the two copies are one message to the recipients' mail systems:
+the invoice run's e-mail of an invoice always carries the same Message-ID (a support engineer's
+re-send gets a new one: it is meant to arrive again).
 """
 
 from __future__ import annotations
 
 import contextlib
 import smtplib
+from email.utils import parseaddr
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import DatabaseError, connection, transaction
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -39,12 +43,18 @@ def invoice_recipients(invoice: Invoice) -> list[str]:
 
 def invoice_url(invoice: Invoice) -> str:
     """The invoice page's absolute address, for e-mails."""
-    from django.urls import reverse
-
     return settings.SITE_URL + reverse("invoicing:invoice-detail", args=[invoice.profile_id, invoice.pk])
 
 
-def build_invoice_email(invoice: Invoice) -> EmailMultiAlternatives:
+def invoice_message_id(invoice: Invoice) -> str:
+    """The Message-ID of the invoice run's e-mail of ``invoice``, the same on every attempt: mail systems that
+    receive it twice (a worker killed after the server accepted it, before the commit) keep one copy."""
+    domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "localhost"
+    return f"<invoice-{invoice.number}@{domain}>"
+
+
+def build_invoice_email(invoice: Invoice, *, resend: bool = False) -> EmailMultiAlternatives:
+    """The invoice e-mail; ``resend``: a support engineer's re-send, with a Message-ID of its own."""
     lang, cur = invoice.language, invoice.currency
     with translation.override(lang):
         context = {
@@ -62,8 +72,10 @@ def build_invoice_email(invoice: Invoice) -> EmailMultiAlternatives:
             subject += " – " + _("PO %(po)s") % {"po": invoice.po_number}
         text = render_to_string("invoicing/email/invoice.txt", context)
         html = render_to_string("invoicing/email/invoice.html", context)
+    headers = {} if resend else {"Message-ID": invoice_message_id(invoice)}  # Django makes a new one otherwise
     message = EmailMultiAlternatives(subject=subject.replace("\n", " "), body=text,
-                                     from_email=settings.DEFAULT_FROM_EMAIL, to=invoice_recipients(invoice))
+                                     from_email=settings.DEFAULT_FROM_EMAIL, to=invoice_recipients(invoice),
+                                     headers=headers)
     message.attach_alternative(html, "text/html")
     invoice.pdf.open("rb")
     try:
@@ -94,7 +106,7 @@ def invoice_send_email(*, invoice_id: int, resend: bool = False, actor=None) -> 
                 return False
             if not invoice.pdf:
                 return False  # the render task sends it once the PDF exists
-            pending = build_invoice_email(invoice)
+            pending = build_invoice_email(invoice, resend=resend)
             _record_sent(invoice, pending, actor)  # committed only if the server accepts the message
             smtp.open()  # opened here, closed after the commit: the QUIT round trip is not in the window
             pending.connection = smtp
