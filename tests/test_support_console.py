@@ -469,6 +469,7 @@ def test_amounts_are_shown_in_their_currency(staff, world):
     assert f"¥{yen.amount_due:,.0f}" in page and "12000.0000" not in page
     detail = staff.get(reverse("admin:invoicing_invoice_change", args=[world["due"].pk])).text
     assert "€" in detail and ".0000" not in detail
+    assert "Billing account:" in detail  # the account the invoice was issued under
     lot = staff.get(reverse("admin:invoicing_creditlot_changelist")).text
     assert "€5.00" in lot
 

@@ -115,8 +115,8 @@ class InvoiceAdmin(AppendOnlyAdmin):
                      "profile__payment_methods__card_last4", "profile__payment_methods__iban_masked")
     inlines = [InvoiceLineInline]
     actions = ["rerender_pdf", "resend_email"]
-    fields = ("number", "profile", "status", "issue_date", "due_date", "period_start", "period_end", "po_number",
-              "account_name", "profile_name", "contact_email", "subtotal_money", "credits_applied_money",
+    fields = ("number", "account", "profile", "status", "issue_date", "due_date", "period_start", "period_end",
+              "po_number", "account_name", "profile_name", "contact_email", "subtotal_money", "credits_applied_money",
               "tax_rate", "tax_money", "total_money", "amount_due_money", "paid_at", "voided_at", "void_reason",
               "pdf_link", "email_status", "email_attempts", "email_sent_at", "email_recipients", "email_last_error")
 
