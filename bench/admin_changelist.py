@@ -19,6 +19,7 @@ import argparse
 import os
 import statistics
 import sys
+import tempfile
 import time
 from datetime import date, timedelta
 from decimal import Decimal
@@ -101,9 +102,10 @@ def main() -> None:
     args = parser.parse_args()
     url = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bench_admin")
     ensure_database(url)
+    # DEBUG off as in production: static files come from collectstatic's manifest, in a directory of its own.
     os.environ.update(DATABASE_URL=url, DJANGO_SETTINGS_MODULE="billing_admin.settings", DEBUG="false",
                       SECRET_KEY="bench", ALLOWED_HOSTS="testserver", SECURE_SSL_REDIRECT="false",
-                      CELERY_BROKER_URL="")
+                      CELERY_BROKER_URL="", STATIC_ROOT=tempfile.mkdtemp(prefix="bench-static-"))
     import django
 
     django.setup()
@@ -114,6 +116,7 @@ def main() -> None:
     from billing_admin.core.models import User
     from billing_admin.core.permissions import SUPPORT_GROUP, support_groups_sync
 
+    call_command("collectstatic", interactive=False, verbosity=0)
     call_command("migrate", verbosity=0)
     fill(args.invoices)
     support_groups_sync()
