@@ -9,8 +9,8 @@ the number of queries and whether any query counted the whole invoice table.
     .venv/bin/python bench/admin_changelist.py [--invoices 100000]
     (env: BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/bench_admin)
 
-The project's modules are imported inside functions, after ``django.setup()``: the script first points
-Django at its own database (and broker), which must happen before any model is imported.
+Django is pointed at the bench's own database at the top of the module (``common.configure_django``),
+before the project's modules are imported: settings are read once, at setup.
 """
 
 from __future__ import annotations
@@ -18,33 +18,32 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import sys
 import tempfile
 import time
 from datetime import date, timedelta
 from decimal import Decimal
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from common import configure_django, ensure_database
 
+DB_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bench_admin")
+# DEBUG off as in production: static files come from collectstatic's manifest, in a directory of its own.
+configure_django({"DATABASE_URL": DB_URL, "SECRET_KEY": "bench", "ALLOWED_HOSTS": "testserver",
+                  "SECURE_SSL_REDIRECT": "false", "CELERY_BROKER_URL": "",
+                  "STATIC_ROOT": tempfile.mkdtemp(prefix="bench-static-")})
 
-def ensure_database(url: str) -> None:
-    import psycopg
+from django.core.management import call_command
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
-    name = url.rsplit("/", 1)[1]
-    admin = url.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
+from billing_admin.core.models import User
+from billing_admin.core.permissions import SUPPORT_GROUP, support_groups_sync
+from invoicing.models import Invoice
+from profiles.models import BillingAccount, BillingProfile
 
 
 def fill(invoices: int, profiles: int = 1000) -> None:
-    from django.db import connection
-
-    from invoicing.models import Invoice
-    from profiles.models import BillingAccount, BillingProfile
-
     if Invoice.objects.count() >= invoices:
         return
     account = BillingAccount.objects.create(name="Bench B.V.", country="NL", sold_to_address="Bench 1")
@@ -80,9 +79,6 @@ def fill(invoices: int, profiles: int = 1000) -> None:
 
 
 def measure(client, url: str, params: dict, rounds: int = 7) -> tuple[float, int, bool]:
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     times, queries, counted = [], 0, False
     for _ in range(rounds):
         with CaptureQueriesContext(connection) as ctx:
@@ -100,22 +96,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--invoices", type=int, default=100_000)
     args = parser.parse_args()
-    url = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bench_admin")
-    ensure_database(url)
-    # DEBUG off as in production: static files come from collectstatic's manifest, in a directory of its own.
-    os.environ.update(DATABASE_URL=url, DJANGO_SETTINGS_MODULE="billing_admin.settings", DEBUG="false",
-                      SECRET_KEY="bench", ALLOWED_HOSTS="testserver", SECURE_SSL_REDIRECT="false",
-                      CELERY_BROKER_URL="", STATIC_ROOT=tempfile.mkdtemp(prefix="bench-static-"))
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-    from django.test import Client
-    from django.urls import reverse
-
-    from billing_admin.core.models import User
-    from billing_admin.core.permissions import SUPPORT_GROUP, support_groups_sync
-
+    ensure_database(DB_URL)
     call_command("collectstatic", interactive=False, verbosity=0)
     call_command("migrate", verbosity=0)
     fill(args.invoices)
@@ -124,7 +105,6 @@ def main() -> None:
     engineer.groups.set([engineer.groups.model.objects.get(name=SUPPORT_GROUP)])
     client = Client()
     client.force_login(engineer)
-    from invoicing.models import Invoice
 
     print(f"{Invoice.objects.count():,} invoices, "
           f"{Invoice.objects.values('profile').distinct().count():,} profiles")

@@ -15,8 +15,9 @@ resident memory after each round.
     (env: BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/bench_billing;
           BENCH_BROKER_URL, default redis://127.0.0.1:6379/13)
 
-The project's modules are imported inside functions, after ``django.setup()``: the script first points
-Django at its own database (and broker), which must happen before any model is imported.
+Django is pointed at the bench's own database, broker, mail sink and media at the top of the module
+(``common.configure_django``), before the project's modules are imported: settings are read once, at setup.
+The worker it starts gets the same environment.
 """
 
 from __future__ import annotations
@@ -25,33 +26,44 @@ import argparse
 import multiprocessing
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
+from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from common import ROOT, configure_django, ensure_database, free_port
 
+DB_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bench_billing")
+BROKER = os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/13")
+MEDIA = tempfile.mkdtemp(prefix="bench-media-")
+SMTP_PORT = free_port()
+QUEUE = f"bench-{uuid.uuid4().hex[:8]}"
+# Production settings: with DEBUG on, Django keeps every query of a worker process in memory.
+configure_django({
+    "SECRET_KEY": "bench-" + uuid.uuid4().hex, "ALLOWED_HOSTS": "localhost", "DATABASE_URL": DB_URL,
+    "CELERY_BROKER_URL": BROKER, "CELERY_QUEUE": QUEUE, "EMAIL_URL": f"smtp://127.0.0.1:{SMTP_PORT}",
+    "MEDIA_ROOT": MEDIA, "LOG_LEVEL": "WARNING",
+    # Workers keep their database connection across tasks, as the README advises for production.
+    "CONN_MAX_AGE": "300"})
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from aiosmtpd.controller import Controller
+from django.core.management import call_command
+from django.db import connection
+from weasyprint import HTML
 
-
-def ensure_database(url: str) -> None:
-    import psycopg
-
-    name = url.rsplit("/", 1)[1]
-    admin = url.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
+from billing_admin.celery import app
+from billing_admin.core.money import round_money
+from invoicing.models import Charge, Invoice
+from invoicing.services.einvoice import invoice_einvoice_xml
+from invoicing.services.pdf import invoice_html, render_pdf_bytes
+from invoicing.tasks.billing import generate_invoice_task
+from invoicing.tasks.documents import warm_up_pdf_renderer
+from profiles.models import BillingAccount, BillingProfile
 
 
 def process_tree(pid: int) -> list[int]:
@@ -108,22 +120,12 @@ def render_one(job: tuple) -> float:
     """Render one invoice's HTML as the pipeline writes it (PDF/A-3b, its e-invoice XML attached, the same
     write options); return the CPU seconds it took in this process. The HTML and the XML are made before
     the clock starts: building them is the pipeline's own cost, writing them into the PDF is WeasyPrint's."""
-    from invoicing.services.pdf import render_pdf_bytes
-
     html, xml, stamp, own_ua = job
-    html_class = None
-    if own_ua:  # WeasyPrint's own user-agent stylesheet instead of the invoice's trimmed one (the "before")
-        from weasyprint import HTML as html_class
+    # own_ua: WeasyPrint's own user-agent stylesheet instead of the invoice's trimmed one (the "before").
+    html_class = HTML if own_ua else None
     t0 = time.process_time()
     render_pdf_bytes(html, einvoice_xml=xml, stamp=stamp, html_class=html_class)
     return time.process_time() - t0
-
-
-def _init_django(env: dict) -> None:
-    os.environ.update(env)
-    import django
-
-    django.setup()
 
 
 def main() -> None:
@@ -134,35 +136,13 @@ def main() -> None:
     args = parser.parse_args()
     random.seed(args.seed)
 
-    db_url = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bench_billing")
-    broker = os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/13")
-    ensure_database(db_url)
-    media = tempfile.mkdtemp(prefix="bench-media-")
-    smtp_port = free_port()
-    queue = f"bench-{uuid.uuid4().hex[:8]}"
-    # Production settings: with DEBUG on, Django keeps every query of a worker process in memory.
-    env = {"DJANGO_SETTINGS_MODULE": "billing_admin.settings", "DEBUG": "false",
-           "SECRET_KEY": "bench-" + uuid.uuid4().hex, "ALLOWED_HOSTS": "localhost", "DATABASE_URL": db_url,
-           "CELERY_BROKER_URL": broker, "CELERY_QUEUE": queue, "EMAIL_URL": f"smtp://127.0.0.1:{smtp_port}",
-           "MEDIA_ROOT": media, "LOG_LEVEL": "WARNING",
-           # Workers keep their database connection across tasks, as the README advises for production.
-           "CONN_MAX_AGE": "300"}
-    _init_django(env)
-    from invoicing.tasks.documents import warm_up_pdf_renderer
+    ensure_database(DB_URL)
 
     # WeasyPrint alone: two processes forked now (no thread and no database connection yet), each warmed when
     # it starts by what a worker's pool process runs then (Celery's worker_process_init hook).
     pool = multiprocessing.get_context("fork").Pool(2, initializer=warm_up_pdf_renderer)
 
-    from aiosmtpd.controller import Controller
-    from django.core.management import call_command
 
-    from billing_admin.core.money import round_money
-    from invoicing.models import Charge, Invoice
-    from invoicing.services.einvoice import invoice_einvoice_xml
-    from invoicing.services.pdf import invoice_html
-    from invoicing.tasks.billing import generate_invoice_task
-    from profiles.models import BillingAccount, BillingProfile
 
     class Sink:
         received = 0
@@ -171,7 +151,7 @@ def main() -> None:
             Sink.received += 1
             return "250 OK"
 
-    smtp = Controller(Sink(), hostname="127.0.0.1", port=smtp_port)
+    smtp = Controller(Sink(), hostname="127.0.0.1", port=SMTP_PORT)
     smtp.start()
 
     call_command("migrate", verbosity=0)
@@ -181,8 +161,6 @@ def main() -> None:
         BillingProfile(account=account, name=f"Dept {i:05d}", currency="EUR", bill_to_address="Street 1\nCity",
                        contact_name="Finance", contact_email=f"finance{i}@example.com", po_number=f"PO-{i:05d}")
         for i in range(args.profiles)])
-    from datetime import date, datetime
-    from decimal import Decimal
 
     charges = []
     for profile in profiles:
@@ -193,21 +171,19 @@ def main() -> None:
                                   currency="EUR", service_period_start=date(2026, 10, 1),
                                   service_period_end=date(2026, 10, 31)))
     Charge.objects.bulk_create(charges, batch_size=5000)
-    from django.db import connection
 
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")  # statistics as a production database has them; no autovacuum mid-run
     print(f"profiles: {len(profiles)}, invoice lines: {len(charges)} "
           f"({len(charges) / len(profiles):.1f} per invoice)")
 
-    from billing_admin.celery import app
 
-    app.conf.broker_url, app.conf.task_default_queue, app.conf.task_always_eager = broker, queue, False
-    log = open(Path(media) / "worker.log", "wb")  # noqa: SIM115
+    app.conf.broker_url, app.conf.task_default_queue, app.conf.task_always_eager = BROKER, QUEUE, False
+    log = open(Path(MEDIA) / "worker.log", "wb")  # noqa: SIM115
     worker = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "billing_admin", "worker", "--concurrency=2", "--pool=prefork",
-         "-Q", queue, "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "WARNING",
-         "-n", f"{queue}@%h"], cwd=ROOT, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT)
+         "-Q", QUEUE, "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "WARNING",
+         "-n", f"{QUEUE}@%h"], cwd=ROOT, env=dict(os.environ), stdout=log, stderr=subprocess.STDOUT)
     # Ready when the pool processes have started and warmed their renderer: the worker's CPU time stands
     # still (the WeasyPrint-alone processes are warmed the same way).
     time.sleep(2)

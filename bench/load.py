@@ -9,8 +9,9 @@ fragments and PDF downloads. Prints requests/s, p50/p95/p99 and errors per reque
     make install-bench && .venv/bin/python bench/load.py [--users 50] [--seconds 60]
     (env: BENCH_LOAD_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/bench_load)
 
-The project's modules are imported inside functions, after ``django.setup()``: the script first points
-Django at its own database (and broker), which must happen before any model is imported.
+Django is pointed at the bench's own database at the top of the module (``common.configure_django``),
+before the project's modules are imported: settings are read once, at setup. gunicorn gets the same
+environment.
 """
 
 from __future__ import annotations
@@ -18,51 +19,51 @@ from __future__ import annotations
 import argparse
 import csv
 import os
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
 import uuid
+from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
+from common import INVOICES_PER_PROFILE, ROOT, configure_django, free_port, insert_invoices, recreate_database
+
+DB_URL = os.environ.get("BENCH_LOAD_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bench_load")
+WORK = Path(tempfile.mkdtemp(prefix="bench-load-"))
+PORT = free_port()
+configure_django({
+    "SECRET_KEY": "bench-" + uuid.uuid4().hex, "ALLOWED_HOSTS": "127.0.0.1", "SECURE_SSL_REDIRECT": "false",
+    "SECURE_COOKIES": "false", "DATABASE_URL": DB_URL, "CELERY_BROKER_URL": "", "AXES_ENABLED": "false",
+    "STATIC_ROOT": str(WORK / "static"), "MEDIA_ROOT": str(WORK / "media"), "LOG_LEVEL": "WARNING",
+    "GUNICORN_BIND": f"127.0.0.1:{PORT}", "GUNICORN_ACCESS_LOG": "", "CONN_MAX_AGE": "60"})
+
+from django.contrib.auth.hashers import make_password
+from django.contrib.auth.models import Permission
+from django.core.files.base import ContentFile
+from django.core.management import call_command
+from django.db import connections
+
+from billing_admin.core.models import User
+from invoicing.models import CreditLot, CreditTransaction, Invoice
+from invoicing.services.pdf import invoice_html, render_pdf_bytes
+from profiles.models import (
+    BillingAccount,
+    BillingAccountUserObjectPermission,
+    BillingProfile,
+    BillingProfileUserObjectPermission,
+    PaymentMethod,
+    Role,
+    RoleAssignment,
+)
+from profiles.permissions import perms_for_role
 
 PROFILES, PEOPLE = 1_000, 50
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def build_data(people: int) -> tuple[list[int], dict[int, int]]:
-    from datetime import date, timedelta
-    from decimal import Decimal
-
-    from django.contrib.auth.hashers import make_password
-    from django.contrib.auth.models import Permission
-    from django.core.files.base import ContentFile
-    from pages import INVOICES_PER_PROFILE, insert_invoices
-
-    from billing_admin.core.models import User
-    from invoicing.models import CreditLot, CreditTransaction, Invoice
-    from invoicing.services.pdf import invoice_html, render_pdf_bytes
-    from profiles.models import (
-        BillingAccount,
-        BillingAccountUserObjectPermission,
-        BillingProfile,
-        BillingProfileUserObjectPermission,
-        PaymentMethod,
-        Role,
-        RoleAssignment,
-    )
-    from profiles.permissions import perms_for_role
-
     account = BillingAccount.objects.create(name="Load B.V.", country="NL", sold_to_address="Load 1\nAmsterdam",
                                             tax_rate=21)
     profiles = BillingProfile.objects.bulk_create([
@@ -115,41 +116,23 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=3, help="gunicorn worker processes (default 3)")
     parser.add_argument("--threads", type=int, default=4, help="threads per worker (default 4)")
     args = parser.parse_args()
-
-    from pages import recreate_database
-
-    db_url = os.environ.get("BENCH_LOAD_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bench_load")
-    recreate_database(db_url)
-    work = Path(tempfile.mkdtemp(prefix="bench-load-"))
-    port = free_port()
-    env = {"DJANGO_SETTINGS_MODULE": "billing_admin.settings", "DEBUG": "false",
-           "SECRET_KEY": "bench-" + uuid.uuid4().hex, "ALLOWED_HOSTS": "127.0.0.1", "SECURE_SSL_REDIRECT": "false",
-           "SECURE_COOKIES": "false", "DATABASE_URL": db_url, "CELERY_BROKER_URL": "", "AXES_ENABLED": "false",
-           "STATIC_ROOT": str(work / "static"), "MEDIA_ROOT": str(work / "media"), "LOG_LEVEL": "WARNING",
-           "GUNICORN_BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": str(args.workers),
-           "GUNICORN_THREADS": str(args.threads), "GUNICORN_ACCESS_LOG": "", "CONN_MAX_AGE": "60"}
-    os.environ.update(env)
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
+    recreate_database(DB_URL)
     call_command("migrate", verbosity=0)
     call_command("collectstatic", interactive=False, verbosity=0)
     t0 = time.perf_counter()
     own, invoices = build_data(args.users)
     print(f"data set: {PROFILES:,} profiles, {args.users} people, built in {time.perf_counter() - t0:.1f} s")
-    from django.db import connections
 
     connections.close_all()
 
-    log = open(work / "gunicorn.log", "wb")  # noqa: SIM115
+    log = open(WORK / "gunicorn.log", "wb")  # noqa: SIM115
+    server_env = {**os.environ, "WEB_CONCURRENCY": str(args.workers), "GUNICORN_THREADS": str(args.threads)}
     server = subprocess.Popen([sys.executable, "-m", "gunicorn", "--config", str(ROOT / "gunicorn.conf.py")],
-                              cwd=ROOT, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT)
+                              cwd=ROOT, env=server_env, stdout=log, stderr=subprocess.STDOUT)
     try:
         for _ in range(60):
             try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/", timeout=2)  # noqa: S310
+                urllib.request.urlopen(f"http://127.0.0.1:{PORT}/accounts/login/", timeout=2)  # noqa: S310
                 break
             except OSError:
                 time.sleep(0.5)
@@ -157,14 +140,14 @@ def main() -> None:
                       "BENCH_INVOICES": ",".join(f"{k}:{v}" for k, v in invoices.items())}
         subprocess.run([sys.executable, "-m", "locust", "-f", str(ROOT / "bench" / "locustfile.py"), "--headless",
                         "-u", str(args.users), "-r", str(max(1, args.users // 10)), "-t", f"{args.seconds}s",
-                        "--host", f"http://127.0.0.1:{port}", "--csv", str(work / "locust"), "--only-summary",
+                        "--host", f"http://127.0.0.1:{PORT}", "--csv", str(WORK / "locust"), "--only-summary",
                         "--loglevel", "WARNING"], env=locust_env, check=False, stdout=subprocess.DEVNULL)
     finally:
         server.terminate()
         server.wait(timeout=60)
-        recreate_database(db_url, drop_only=True)
+        recreate_database(DB_URL, drop_only=True)
 
-    with open(work / "locust_stats.csv") as f:
+    with open(WORK / "locust_stats.csv") as f:
         rows = list(csv.DictReader(f))
     print(f"{args.users} signed-in sessions for {args.seconds} s against gunicorn ({args.workers} workers x "
           f"{args.threads} threads) on loopback, DEBUG off, PostgreSQL; locust on the same machine")
@@ -172,7 +155,7 @@ def main() -> None:
     for row in rows:
         print(f"{row['Name'][:32]:32} {row['Request Count']:>6} {row['Failure Count']:>6} "
               f"{float(row['Requests/s']):6.1f} {row['50%']:>7} {row['95%']:>7} {row['99%']:>7}")
-    failures = (work / "locust_failures.csv").read_text().strip().splitlines()[1:]
+    failures = (WORK / "locust_failures.csv").read_text().strip().splitlines()[1:]
     for line in failures[:10]:
         print("failure:", line)
 

@@ -10,8 +10,8 @@ server time, queries, bytes, and p95 as a ratio to the admin changelist's p95 in
     .venv/bin/python bench/pages.py [--requests 40] [--keep]
     (env: BENCH_PAGES_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/bench_pages)
 
-The project's modules are imported inside functions, after ``django.setup()``: the script first points
-Django at its own database (and broker), which must happen before any model is imported.
+Django is pointed at the bench's own database at the top of the module (``common.configure_django``),
+before the project's modules are imported: settings are read once, at setup.
 """
 
 from __future__ import annotations
@@ -19,77 +19,47 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import sys
 import tempfile
 import time
 import uuid
-from pathlib import Path
+from datetime import date, timedelta
+from decimal import Decimal
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from common import INVOICES_PER_PROFILE, configure_django, insert_invoices, recreate_database
 
-PROFILES, INVOICES_PER_PROFILE, READER_GRANTS, LOTS = 10_000, 10, 500, 300
+DB_URL = os.environ.get("BENCH_PAGES_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bench_pages")
+configure_django({
+    "SECRET_KEY": "bench-" + uuid.uuid4().hex, "ALLOWED_HOSTS": "testserver", "SECURE_SSL_REDIRECT": "false",
+    "SECURE_COOKIES": "false", "DATABASE_URL": DB_URL, "CELERY_BROKER_URL": "",
+    "STATIC_ROOT": tempfile.mkdtemp(prefix="bench-static-"), "LOG_LEVEL": "ERROR", "AXES_ENABLED": "false",
+})
 
+from django.contrib.auth.models import Permission
+from django.core.management import call_command
+from django.db import connection, connections
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
-def recreate_database(url: str, *, drop_only: bool = False) -> None:
-    import psycopg
+from billing_admin.core.models import User
+from invoicing.models import CreditLot, CreditTransaction, Invoice
+from profiles.models import (
+    BillingAccount,
+    BillingAccountUserObjectPermission,
+    BillingProfile,
+    BillingProfileUserObjectPermission,
+    InvoiceRecipient,
+    PaymentMethod,
+    Role,
+    RoleAssignment,
+)
+from profiles.permissions import perms_for_role
 
-    name = url.rsplit("/", 1)[1]
-    admin = url.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        if not drop_only:
-            conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def insert_invoices(account) -> None:
-    """Ten monthly invoices per profile of the account (the last one due), in one INSERT ... SELECT."""
-    from django.db import connection
-
-    with connection.cursor() as cur:
-        cur.execute("""
-            INSERT INTO invoicing_invoice (created, updated, number, sequence, year, period_start, period_end,
-                issue_date, due_date, currency, language, account_name, sold_to_address, tax_id, profile_name,
-                bill_to_address, contact_name, contact_email, po_number, payment_instructions, subtotal,
-                credits_applied, tax_rate, tax, total, amount_due, status, paid_at, void_reason, pdf, pdf_sha256,
-                email_status, email_attempts, email_last_error, email_recipients, payment_means, profile_id,
-                account_id)
-            SELECT now(), now(), 'BA' || p.account_id || '-' || p.id || '-' || s, s, 2026, ps, ps + 30, ps + 31,
-                ps + 61, 'EUR', 'en', 'Bench B.V.', 'Bench 1', '', p.name, p.bill_to_address, p.contact_name,
-                p.contact_email, p.po_number, '', st, 0, 21, round(st * 0.21, 2), st + round(st * 0.21, 2),
-                st + round(st * 0.21, 2), CASE WHEN s = %(n)s THEN 'due' ELSE 'paid' END,
-                CASE WHEN s = %(n)s THEN NULL ELSE now() END, '', '', '', 'sent', 1, '', '[]'::jsonb, 'transfer',
-                p.id, p.account_id
-            FROM profiles_billingprofile p,
-                 generate_series(1, %(n)s) s,
-                 LATERAL (SELECT (date '2025-12-01' + (s * 31)) AS ps,
-                                 (100 + (p.id * 7 + s * 13) %% 900)::numeric AS st) x
-            WHERE p.account_id = %(account)s
-        """, {"n": INVOICES_PER_PROFILE, "account": account.pk})
+PROFILES, READER_GRANTS, LOTS = 10_000, 500, 300
 
 
 def build_data() -> dict:
     """The data set, in bulk. Returns the users and objects the pages are requested with."""
-    from datetime import date, timedelta
-    from decimal import Decimal
-
-    from django.contrib.auth.models import Permission
-    from django.db import connection
-
-    from billing_admin.core.models import User
-    from invoicing.models import CreditLot, CreditTransaction, Invoice
-    from profiles.models import (
-        BillingAccount,
-        BillingAccountUserObjectPermission,
-        BillingProfile,
-        BillingProfileUserObjectPermission,
-        InvoiceRecipient,
-        PaymentMethod,
-        Role,
-        RoleAssignment,
-    )
-    from profiles.permissions import perms_for_role
-
     password = "bench-pass-2026"
     admin = User.objects.create_superuser(email="support@bench.example", password=password)
     owner = User.objects.create_user(email="owner@bench.example", password=password)
@@ -158,8 +128,6 @@ def build_data() -> dict:
 
 def pages(d: dict) -> list[tuple[str, str, str, bool]]:
     """(label, user key, URL, htmx) of every page measured; the admin changelist first."""
-    from django.urls import reverse
-
     p = d["heavy"].pk
     lst = reverse("profiles:profile-list")
     tabs = [("overview", "profiles:profile-overview"), ("permissions", "profiles:profile-permissions"),
@@ -205,9 +173,6 @@ def pages(d: dict) -> list[tuple[str, str, str, bool]]:
 
 
 def measure(rows, clients, requests: int) -> dict[str, dict]:
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     results = {label: {"times": []} for label, *_ in rows}
     headers = {"HTTP_HX_REQUEST": "true"}
     for label, who, url, htmx in rows:  # warm up; count queries and bytes once
@@ -241,21 +206,7 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     args = parser.parse_args()
 
-    db_url = os.environ.get("BENCH_PAGES_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bench_pages")
-    recreate_database(db_url)
-    static_root = tempfile.mkdtemp(prefix="bench-static-")
-    os.environ.update({
-        "DJANGO_SETTINGS_MODULE": "billing_admin.settings", "DEBUG": "false", "SECRET_KEY": "bench-" + uuid.uuid4().hex,
-        "ALLOWED_HOSTS": "testserver", "SECURE_SSL_REDIRECT": "false", "SECURE_COOKIES": "false",
-        "DATABASE_URL": db_url, "CELERY_BROKER_URL": "", "STATIC_ROOT": static_root, "LOG_LEVEL": "ERROR",
-        "AXES_ENABLED": "false",
-    })
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-    from django.test import Client
-
+    recreate_database(DB_URL)
     call_command("collectstatic", interactive=False, verbosity=0)
     call_command("migrate", verbosity=0)
     t0 = time.perf_counter()
@@ -272,10 +223,8 @@ def main() -> None:
         results = measure(rows, clients, args.requests)
     finally:
         if not args.keep:
-            from django.db import connections
-
             connections.close_all()
-            recreate_database(db_url, drop_only=True)
+            recreate_database(DB_URL, drop_only=True)
     base = results[rows[0][0]]["p95"]
     print(f"{args.requests} requests per page, interleaved; server time in-process (Django test Client), "
           f"DEBUG off, PostgreSQL")
