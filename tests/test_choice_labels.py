@@ -2,7 +2,7 @@ import pytest
 from django.template import Context, Template
 from django.utils import translation
 
-from billing_admin.core.templatetags.labels import choice_label
+from billing_admin.core.labels import choice_label
 from invoicing.models import Invoice
 from profiles.models import BillingProfile
 

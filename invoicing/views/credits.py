@@ -6,6 +6,7 @@ from django.core.paginator import Paginator
 
 from billing_admin.core.csv import csv_response
 from billing_admin.core.htmx import render_page_or_partial
+from billing_admin.core.labels import choice_labels
 from billing_admin.core.money import round_money
 from billing_admin.core.permissions import Action
 from billing_admin.core.views import object_action_required
@@ -40,7 +41,7 @@ def profile_credits(request, profile):
 
 @object_action_required(Action.VIEW, profile_with_credits_loader)
 def credit_transactions_csv(request, profile):
-    kinds = {value: str(label) for value, label in CreditTransaction.Kind.choices}  # once, not per row
+    kinds = choice_labels(CreditTransaction, "kind")  # translated once, not per row
     rows = (
         (t.created.date().isoformat(), kinds.get(t.kind, t.kind), t.label, t.lot.reference,
          round_money(t.amount, t.lot.currency), round_money(t.balance_after, t.lot.currency), t.lot.currency,
