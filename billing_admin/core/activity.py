@@ -35,13 +35,19 @@ def record(*, actor, verb: str, target, changes: dict | None = None, profile=Non
     """Write one ActivityEvent. ``actor`` None means a task or the system.
 
     The scope comes from the target when not given: the target itself when it is a profile
-    (an account), else its ``profile``, and that profile's account.
+    (an account), else its ``profile``, and that profile's account; a target that holds both ids
+    (an invoice: the account it was issued under, its profile's account) gives them without a query.
     """
     profile_model = ActivityEvent._meta.get_field("profile").related_model
     account_model = ActivityEvent._meta.get_field("account").related_model
-    if profile is None:
+    scope = {}
+    if profile is None and account is None and getattr(target, "profile_id", None) \
+            and getattr(target, "account_id", None) and not isinstance(target, profile_model):
+        # A target that names its profile and that profile's account (an invoice): their ids, neither row loaded.
+        scope = {"profile_id": target.profile_id, "account_id": target.account_id}
+    elif profile is None:
         profile = target if isinstance(target, profile_model) else getattr(target, "profile", None)
-    if account is None:
+    if account is None and not scope:
         if isinstance(target, account_model):
             account = target
         elif profile is not None:
@@ -56,8 +62,7 @@ def record(*, actor, verb: str, target, changes: dict | None = None, profile=Non
         target_type=ContentType.objects.get_for_model(target),
         target_id=str(target.pk),
         target_repr=str(target)[:200],
-        profile=profile,
-        account=account,
+        **(scope or {"profile": profile, "account": account}),
         changes={k: _jsonable(v) for k, v in (changes or {}).items()},
     )
 

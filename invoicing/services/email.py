@@ -29,10 +29,12 @@ from billing_admin.core import activity
 from billing_admin.core.money import format_day, format_money
 from billing_admin.core.permissions import SupportAction, require_support
 from invoicing.models import Invoice
+from profiles.models import InvoiceRecipient
 
 
 def invoice_recipients(invoice: Invoice) -> list[str]:
-    emails = [invoice.contact_email] + [r.email for r in invoice.profile.recipients.all()]
+    extra = InvoiceRecipient.objects.filter(profile_id=invoice.profile_id).values_list("email", flat=True)
+    emails = [invoice.contact_email, *extra]
     seen, result = set(), []
     for email in emails:
         if email and email.lower() not in seen:
@@ -97,8 +99,7 @@ def invoice_send_email(*, invoice_id: int, resend: bool = False, actor=None) -> 
     message = None
     try:
         with transaction.atomic():
-            invoice = (Invoice.objects.select_for_update(of=("self",)).select_related("profile__account")
-                       .get(pk=invoice_id))
+            invoice = Invoice.objects.select_for_update().get(pk=invoice_id)
             if resend:
                 if invoice.status == Invoice.Status.VOID:
                     return False
@@ -124,8 +125,7 @@ def invoice_send_email(*, invoice_id: int, resend: bool = False, actor=None) -> 
         # backend, a database restart): record the delivery on a new connection, never send it twice.
         connection.close_if_unusable_or_obsolete()
         with transaction.atomic():
-            invoice = (Invoice.objects.select_for_update(of=("self",)).select_related("profile__account")
-                       .get(pk=invoice_id))
+            invoice = Invoice.objects.select_for_update().get(pk=invoice_id)
             if resend or invoice.email_status == Invoice.EmailStatus.PENDING:
                 _record_sent(invoice, message, actor)
         return True

@@ -13,7 +13,7 @@ from datetime import date, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -35,16 +35,31 @@ from profiles.models import BillingProfile, PaymentMethod
 log = logging.getLogger(__name__)
 
 
+_TAKE_NUMBER = ("UPDATE invoicing_invoicesequence SET last_number = last_number + 1 "
+                "WHERE account_id = %s AND year = %s RETURNING last_number")
+
+
 def _next_number(account, year: int) -> tuple[int, str]:
-    """Take the next gapless number for the account and year under a row lock."""
-    try:
-        seq = InvoiceSequence.objects.select_for_update().get(account=account, year=year)
-    except InvoiceSequence.DoesNotExist:  # the account's first invoice of the year (get_or_create settles a race)
-        InvoiceSequence.objects.get_or_create(account=account, year=year)
-        seq = InvoiceSequence.objects.select_for_update().get(account=account, year=year)
-    seq.last_number += 1
-    seq.save(update_fields=["last_number"])
-    return seq.last_number, f"{account.number_prefix}-{year}-{seq.last_number:06d}"
+    """Take the next gapless number for the account and year: one ``UPDATE ... RETURNING`` (the ORM has no
+    update that returns), whose row lock holds until the invoice's transaction ends; a rollback gives the
+    number back."""
+    with connection.cursor() as cursor:
+        cursor.execute(_TAKE_NUMBER, [account.pk, year])
+        row = cursor.fetchone()
+        if row is None:  # the account's first invoice of the year (get_or_create settles a race)
+            InvoiceSequence.objects.get_or_create(account=account, year=year)
+            cursor.execute(_TAKE_NUMBER, [account.pk, year])
+            row = cursor.fetchone()
+    return row[0], f"{account.number_prefix}-{year}-{row[0]:06d}"
+
+
+def _remember_lines(invoice: Invoice, lines: list[InvoiceLine]) -> None:
+    """The lines as written, in their order, become ``invoice.lines.all()`` in this process, as if prefetched:
+    the PDF rendered right after the commit reads none back (a test holds that it is byte for byte the PDF
+    the database gives). Django has no public call that seeds a prefetch; this is what it stores."""
+    queryset = invoice.lines.all()
+    queryset._result_cache, queryset._prefetch_done = lines, True
+    invoice._prefetched_objects_cache = {"lines": queryset}
 
 
 def payment_instructions(profile: BillingProfile, number: str, amount_due=None) -> tuple[str, str]:
@@ -72,10 +87,9 @@ def invoice_generate(*, profile_id: int, period_start: date, period_end: date,
     (``invoicing.services.pipeline.after_issue``)."""
     with transaction.atomic():
         profile = BillingProfile.objects.select_for_update().select_related("account").get(pk=profile_id)
-        existing = Invoice.objects.issued_for(profile_id=profile.pk, period_start=period_start,
-                                              period_end=period_end).first()
-        if existing is not None:
-            return existing, False
+        issued = Invoice.objects.issued_for(profile_id=profile.pk, period_start=period_start, period_end=period_end)
+        if issued.exists():  # a second run or a redelivered task (the usual case reads no row)
+            return issued.get(), False
         run_before_invoice(profile_id=profile.pk, period_end=period_end)  # e.g. subscriptions' monthly charges
         charges = list(Charge.objects.select_for_update().filter(
             profile=profile, invoice__isnull=True, service_period_end__lte=period_end).order_by(
@@ -111,13 +125,14 @@ def invoice_generate(*, profile_id: int, period_start: date, period_end: date,
         # came with it (their foreign keys need no query to prove they exist).
         invoice.full_clean(exclude=["pdf", "profile", "account"], validate_unique=False, validate_constraints=False)
         invoice.save()
-        InvoiceLine.objects.bulk_create([
+        lines = InvoiceLine.objects.bulk_create([
             InvoiceLine(invoice=invoice, charge=c, position=i, product=c.product, description=c.description,
                         quantity=c.quantity, unit_price=c.unit_price, amount=c.amount,
                         service_period_start=c.service_period_start, service_period_end=c.service_period_end,
                         credit_eligible=c.credit_eligible, credits_applied=line.credits_applied)
             for i, (c, line) in enumerate(zip(charges, draft.lines, strict=True), start=1)
         ])
+        _remember_lines(invoice, lines)
         Charge.objects.filter(pk__in=[c.pk for c in charges]).update(invoice=invoice)
         credits_apply_to_invoice(invoice=invoice, draft=draft)
         activity.record(actor=None, verb="invoice.issued", target=invoice, profile=profile,

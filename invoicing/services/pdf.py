@@ -259,8 +259,9 @@ def invoice_render_pdf(*, invoice_id: int, force: bool = False, actor=None, issu
     """Render and store the invoice PDF (idempotent: an existing PDF is kept unless ``force``).
 
     ``actor``: the support engineer who asked for it (None: the invoice run). ``issued``: the invoice as
-    ``invoice_generate`` returned it in this process, committed, with its locked profile and account: only
-    its lines are read (a test holds that the PDF is the one the database gives)."""
+    ``invoice_generate`` returned it in this process, committed, with its locked profile and account and the
+    lines it wrote: nothing is read back (a test holds that the PDF is the one the database gives). Returns the
+    invoice with its PDF and e-mail state as the locked row has them."""
     if actor is not None:
         require_support(actor, SupportAction.RERENDER)
     if issued is not None and issued.pk == invoice_id:
@@ -273,15 +274,17 @@ def invoice_render_pdf(*, invoice_id: int, force: bool = False, actor=None, issu
     data = invoice_pdf_bytes(invoice)
     digest = hashlib.sha256(data).hexdigest()
     with transaction.atomic():
-        # The profile and account come along for the activity row (locking only the invoice).
-        invoice = Invoice.objects.select_for_update(of=("self",)).select_related("profile__account").get(pk=invoice_id)
-        if invoice.pdf and invoice.pdf_sha256 and not force:
+        # Under the lock only the row's PDF and e-mail state are read: the PDF was rendered from ``invoice`` as
+        # read above, and its profile and account (the activity row's scope) came with it.
+        stored, stored_sha, invoice.email_status = (
+            Invoice.objects.select_for_update().values_list("pdf", "pdf_sha256", "email_status").get(pk=invoice_id))
+        if stored and stored_sha and not force:
+            invoice.pdf, invoice.pdf_sha256 = stored, stored_sha
             return invoice
-        old_name = invoice.pdf.name if invoice.pdf else None
         invoice.pdf.save(f"{invoice.number}.pdf", ContentFile(data), save=False)
         invoice.pdf_sha256 = digest
         invoice.save(update_fields=["pdf", "pdf_sha256", "updated"])
-        if old_name and old_name != invoice.pdf.name:
-            transaction.on_commit(lambda: invoice.pdf.storage.delete(old_name))
+        if stored and stored != invoice.pdf.name:
+            transaction.on_commit(lambda: invoice.pdf.storage.delete(stored))
         activity.record(actor=actor, verb="invoice.pdf_rendered", target=invoice, changes={"sha256": digest})
     return invoice
