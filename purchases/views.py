@@ -102,7 +102,8 @@ def _quote_for(form, target):
 def _page(request, form, *, value: str, target, target_sent: bool, query: str = "", status=200):
     """The page. ``value``: the target as sent; ``target``: that value resolved by the one permission-checked
     lookup (None: none sent, or not one the user may buy on). A resolved target is shown as fixed text
-    with a link to change it; otherwise the page offers a bounded choice (``_chooser``)."""
+    with a button to change it (a submit of the same form, so the product and quantity as typed go along);
+    otherwise the page offers a bounded choice (``_chooser``)."""
     carried = _carried(form.data if form.is_bound else request.GET)
     chooser = {} if target is not None else _chooser(request.user, query=query, carried=carried)
     select = chooser.get("mode") == "select"
@@ -124,7 +125,6 @@ def _page(request, form, *, value: str, target, target_sent: bool, query: str = 
     context = {
         "form": form, "target_form": target_form, "chooser": chooser, "quote": quote, "target": target,
         "target_value": _target_value(target) if target is not None else "",
-        "change_url": f"{reverse('purchases:purchase')}?{urlencode({'change': 1, **carried})}",
         "carried": carried, "confirm_url": confirm_url,
         "creates_profile": isinstance(target, BillingAccount), "default_method": default_method,
         "purchase_key": purchase_key_issue(user=request.user) if quote else "",

@@ -83,7 +83,7 @@ def test_the_page_costs_the_same_queries_for_3_purchasable_profiles_as_for_60_an
     assert abs(len(pages["more"].content) - len(pages["many"].content)) < 100  # ids of more digits, no more rows
 
 
-def test_a_target_given_by_the_profiles_buy_link_is_shown_as_text_with_a_link_to_change_it(client, buyer, licence):
+def test_a_target_given_by_the_profiles_buy_link_is_shown_as_text_with_a_button_to_change_it(client, buyer, licence):
     user, profiles = buyer(60)
     profile = profiles[42]
     client.force_login(user)
@@ -98,12 +98,15 @@ def test_a_target_given_by_the_profiles_buy_link_is_shown_as_text_with_a_link_to
 
     quote = client.get(PAGE, {"product": licence.pk, "quantity": "3", "target": f"profile-{profile.pk}"}).text
     assert "€45.00" in quote and "Buy now" in quote and "Team 042" in quote
-    change = re.search(r'href="([^"]*change=1[^"]*)"', quote).group(1).replace("&amp;", "&")
-    chooser = client.get(change).text
+    # "Change" submits the form it is in: the quantity as typed since the quote (7, not 3) goes along.
+    fixed = re.search(r'<dl class="details" id="target-fixed">.*?</dl>', quote, re.S).group(0)
+    assert '<button type="submit" name="change" value="1" class="link">Change' in fixed
+    chooser = client.get(PAGE, {"product": licence.pk, "quantity": "7", "target": f"profile-{profile.pk}",
+                                "change": "1"}).text
     assert 'id="target-q"' in chooser and "Buy now" not in chooser and "Choose a billing profile." not in chooser
     # The product and quantity chosen so far go along with the search and with every target listed.
     assert f'<input type="hidden" name="product" value="{licence.pk}">' in chooser
-    assert f"?target=profile-{profiles[0].pk}&amp;product={licence.pk}&amp;quantity=3" in chooser
+    assert f"?target=profile-{profiles[0].pk}&amp;product={licence.pk}&amp;quantity=7" in chooser
 
 
 def test_the_search_finds_a_profile_beyond_the_first_25_and_never_one_the_user_may_not_buy_on(client, buyer):

@@ -101,8 +101,14 @@ def test_with_many_profiles_the_buyer_searches_for_the_one_to_bill_with_and_with
     expect(page.locator("#quote-amount")).to_contain_text("€30.00")
     assert sideways_problems(page) == [] and page.evaluate(SERIOUS_AXE) == []
     screenshot("fixed-target-quote")
-    page.get_by_role("link", name="Change billing profile").click()
+    page.get_by_label("Quantity").fill("5")  # typed after the quote: "Change" keeps it
+    page.get_by_role("button", name="Change billing profile").click()
     expect(page.get_by_label("Find a billing profile")).to_be_visible()
+    page.get_by_label("Find a billing profile").fill("team 058")
+    expect(results).to_have_count(1)
+    results.first.click()
+    expect(page.locator("#target-fixed")).to_contain_text("Team 058")
+    expect(page.get_by_label("Quantity")).to_have_value("5")
 
     # Without JavaScript: the search is a plain GET form, the results plain links.
     context = browser.new_context(base_url=live_server.url, java_script_enabled=False)
@@ -119,8 +125,16 @@ def test_with_many_profiles_the_buyer_searches_for_the_one_to_bill_with_and_with
     plain.get_by_role("link", name="Team 059").click()
     expect(plain.locator("#target-fixed")).to_contain_text("Team 059")
     plain.get_by_label("Product").select_option(label="Visio Plan 2 (VISIO-2)")
+    plain.get_by_label("Quantity").press("Enter")  # Enter shows the price; it does not change the profile
+    expect(plain.locator("#quote-amount")).to_contain_text("€15.00")
+    plain.get_by_label("Quantity").fill("3")  # typed after the quote, then the profile changed
+    plain.get_by_role("button", name="Change billing profile").click()
+    plain.get_by_label("Find a billing profile").fill("Team 059")
+    plain.get_by_role("button", name="Search").click()
+    plain.get_by_role("link", name="Team 059").click()
+    expect(plain.get_by_label("Quantity")).to_have_value("3")
     plain.get_by_role("button", name="Show price").click()
     plain.get_by_role("button", name="Buy now").click()
-    expect(plain.get_by_text("You bought 1 × Visio Plan 2 on Team 059")).to_be_visible()
+    expect(plain.get_by_text("You bought 3 × Visio Plan 2 on Team 059")).to_be_visible()
     context.close()
     assert Purchase.objects.get().profile == profiles[59]
