@@ -105,6 +105,7 @@ def test_with_many_profiles_the_buyer_searches_for_the_one_to_bill_with_and_with
     page.get_by_role("button", name="Change billing profile").click()
     expect(page.get_by_label("Find a billing profile")).to_be_visible()
     page.get_by_label("Find a billing profile").fill("team 058")
+    page.get_by_role("button", name="Search").click()  # the form the swap just brought: submitted, not typed into
     expect(results).to_have_count(1)
     results.first.click()
     expect(page.locator("#target-fixed")).to_contain_text("Team 058")
