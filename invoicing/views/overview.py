@@ -36,8 +36,8 @@ def bar_chart(*, months: list[tuple[date, bool]], series: list[tuple[str, list]]
     by ``invoicing/_spend_chart.html`` (no inline style: CSP), which also writes the numbers as a table.
 
     What the template would otherwise assemble per bar from conditions (its class, its tooltip, a month's row
-    heading) is put together here once: the account chart has 96 bars. Each distinct amount is formatted once
-    (most of a chart's amounts are the same zero)."""
+    heading) is put together here once: the account chart has 96 bars. (``format_money`` remembers each amount's
+    text, so the chart's many equal amounts are formatted once.)"""
     lang = (translation.get_language() or "en").replace("-", "_")
     c = CHART
     plot_h = c["height"] - c["top"] - c["bottom"]
@@ -47,14 +47,6 @@ def bar_chart(*, months: list[tuple[date, bool]], series: list[tuple[str, list]]
     several = len(series) > 1
     values = [[round_money(v, currency) for v in vals] for _name, vals in series]
     top = max((v for vals in values for v in vals), default=ZERO)
-    texts: dict[str, str] = {}  # str(): exact, keeps -0.00 apart from 0.00
-
-    def text_of(value) -> str:
-        key = str(value)
-        if key not in texts:
-            texts[key] = format_money(value, currency)
-        return texts[key]
-
     estimated = gettext("estimate")
     classes = [f"bar s{j % SERIES_COLOURS}" if several else "bar" for j in range(len(series))]
     prefixes = [f"{name}, " if several and name else "" for name, _vals in series]
@@ -66,7 +58,7 @@ def bar_chart(*, months: list[tuple[date, bool]], series: list[tuple[str, list]]
         for j, (name, _vals) in enumerate(series):
             value = values[j][i]
             h = float(value / top) * plot_h if top > 0 else 0
-            text = text_of(value)
+            text = format_money(value, currency)
             # SVG lengths as plain strings: a template would localise a float ("15,2" in Dutch), which is no length.
             bars.append({"x": f"{c['left'] + i * slot + slot * 0.15 + j * bar_w:.1f}", "w": width,
                          "h": f"{h:.1f}", "y": f"{c['top'] + plot_h - h:.1f}", "value": value, "text": text,
@@ -79,7 +71,7 @@ def bar_chart(*, months: list[tuple[date, bool]], series: list[tuple[str, list]]
                        "bars": bars})
     return {"groups": groups, "width": c["width"], "height": c["height"], "baseline": c["top"] + plot_h,
             "series": [{"name": name, "css": f"s{j % SERIES_COLOURS}"} for j, (name, _v) in enumerate(series)],
-            "several": several, "max_text": text_of(top), "currency": currency, "has_data": top > 0}
+            "several": several, "max_text": format_money(top, currency), "currency": currency, "has_data": top > 0}
 
 
 @functools.lru_cache(maxsize=1024)
