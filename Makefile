@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 export DJANGO_SETTINGS_MODULE := billing_admin.settings
+# pytest runs on every core (pytest-xdist); each process has its own test database, Celery queue and SMTP
+# port, so the integration and fault tests run beside the rest. PYTEST_ARGS="-n 0" runs it serially.
+PYTEST_ARGS ?= -n auto
 
 .PHONY: run serve test install install-test install-bench lint migrate seed worker beat
 

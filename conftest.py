@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from datetime import UTC, datetime, time
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -14,6 +15,8 @@ from profiles.models import BillingAccount, BillingProfile
 from profiles.tests.factories import BillingProfileFactory, RoleAssignmentFactory, UserFactory
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+# The fault suite's lines (tests/integration/conftest.py: fault_summary) travel in their tests' reports.
+FAULT_PROPERTY = "fault-summary"
 
 
 def grant(user, role: str, obj):
@@ -112,3 +115,16 @@ def _fresh_cache():
 
     cache.clear()
     yield
+
+
+def pytest_terminal_summary(terminalreporter):
+    lines = [value for outcome in ("passed", "failed") for report in terminalreporter.stats.get(outcome, [])
+             if report.when == "call" for key, value in report.user_properties if key == FAULT_PROPERTY]
+    if not lines:
+        return
+    terminalreporter.section("fault suite")
+    for line in lines:
+        terminalreporter.write_line(line)
+    path = Path(__file__).resolve().parent / "var" / "fault-summary.txt"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text("\n".join(lines) + "\n")

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from billing_admin.celery import app
-from conftest import IN_CI
+from conftest import FAULT_PROPERTY, IN_CI
 
 ROOT = Path(__file__).resolve().parents[2]
 BROKER = os.environ.get("CELERY_BROKER_URL") or "redis://127.0.0.1:6379/14"
@@ -183,39 +183,30 @@ def celery_worker(pg_url, redis_broker, smtp_sink, settings, tmp_path):
 # --- The fault suite ---------------------------------------------------------------------------
 # Each fault test records one line (what was injected; invoices expected / issued / e-mailed /
 # duplicated). They are printed at the end of the run, whatever ``-s`` says, and kept in
-# var/fault-summary.txt so the README's reliability figures can be quoted from a real run.
-FAULT_LINES: list[str] = []
+# var/fault-summary.txt so the README's reliability figures can be quoted from a real run. A line
+# travels in its test's report (``user_properties``), so that with pytest-xdist the controller, which
+# runs no test itself, still prints every worker's lines (the root conftest's pytest_terminal_summary).
 
 
 @pytest.fixture
-def fault_summary():
+def fault_summary(request):
     started = time.monotonic()
+
+    def keep(line: str) -> str:
+        request.node.user_properties.append((FAULT_PROPERTY, line))
+        return line
 
     def record(fault: str, *, injected: str, expected: int, issued: int, emailed: int, duplicated: int,
                extra: str = "") -> str:
         line = (f"{fault}: {injected}; invoices expected {expected} / issued {issued} / e-mailed {emailed} / "
                 f"duplicated {duplicated}{'; ' + extra if extra else ''} ({time.monotonic() - started:.1f} s)")
-        FAULT_LINES.append(line)
-        return line
+        return keep(line)
 
     def free_line(fault: str, text: str) -> str:
-        line = f"{fault}: {text} ({time.monotonic() - started:.1f} s)"
-        FAULT_LINES.append(line)
-        return line
+        return keep(f"{fault}: {text} ({time.monotonic() - started:.1f} s)")
 
     record.line = free_line
     return record
-
-
-def pytest_terminal_summary(terminalreporter):
-    if not FAULT_LINES:
-        return
-    terminalreporter.section("fault suite")
-    for line in FAULT_LINES:
-        terminalreporter.write_line(line)
-    path = ROOT / "var" / "fault-summary.txt"
-    path.parent.mkdir(exist_ok=True)
-    path.write_text("\n".join(FAULT_LINES) + "\n")
 
 
 def mail_counts(sink: SMTPSink, invoices) -> dict[str, int]:
