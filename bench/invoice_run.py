@@ -133,6 +133,9 @@ def main() -> None:
     parser.add_argument("--profiles", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--worker-processes", type=int, default=2,
+                        help="the Celery worker's pool processes (--concurrency)")
+    parser.add_argument("--alone-processes", type=int, default=2, help="WeasyPrint alone's processes")
     args = parser.parse_args()
     random.seed(args.seed)
 
@@ -140,7 +143,7 @@ def main() -> None:
 
     # WeasyPrint alone: two processes forked now (no thread and no database connection yet), each warmed when
     # it starts by what a worker's pool process runs then (Celery's worker_process_init hook).
-    pool = multiprocessing.get_context("fork").Pool(2, initializer=warm_up_pdf_renderer)
+    pool = multiprocessing.get_context("fork").Pool(args.alone_processes, initializer=warm_up_pdf_renderer)
 
 
 
@@ -181,8 +184,8 @@ def main() -> None:
     app.conf.broker_url, app.conf.task_default_queue, app.conf.task_always_eager = BROKER, QUEUE, False
     log = open(Path(MEDIA) / "worker.log", "wb")  # noqa: SIM115
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "billing_admin", "worker", "--concurrency=2", "--pool=prefork",
-         "-Q", QUEUE, "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "WARNING",
+        [sys.executable, "-m", "celery", "-A", "billing_admin", "worker", f"--concurrency={args.worker_processes}",
+         "--pool=prefork", "-Q", QUEUE, "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "WARNING",
          "-n", f"{QUEUE}@%h"], cwd=ROOT, env=dict(os.environ), stdout=log, stderr=subprocess.STDOUT)
     # Ready when the pool processes have started and warmed their renderer: the worker's CPU time stands
     # still (the WeasyPrint-alone processes are warmed the same way).
@@ -253,8 +256,9 @@ def main() -> None:
 
     n = total("n")
     wall_ratio, cpu_ratio = total("alone_wall") / total("pipe_wall"), total("pipe_cpu") / total("alone_cpu")
-    print(f"whole pipeline, 2 worker processes: {n / total('pipe_wall'):.2f} invoices/s; WeasyPrint alone, "
-          f"2 processes, same invoices: {n / total('alone_wall'):.2f} invoices/s")
+    print(f"whole pipeline, {args.worker_processes} worker processes: {n / total('pipe_wall'):.2f} invoices/s; "
+          f"WeasyPrint alone, "
+          f"{args.alone_processes} processes, same invoices: {n / total('alone_wall'):.2f} invoices/s")
     print(f"ratio pipeline / WeasyPrint alone (wall-clock rate): {wall_ratio:.2f} (goal: at least 0.85; "
           f"median of the rounds {statistics.median(r['alone_wall'] / r['pipe_wall'] for r in rounds):.2f})")
     print(f"worker CPU per invoice: {1000 * total('pipe_cpu') / n:.0f} ms; WeasyPrint alone: "

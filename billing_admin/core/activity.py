@@ -31,8 +31,9 @@ def diff(before: dict, after: dict) -> dict:
     return {k: [before.get(k), after.get(k)] for k in after if before.get(k) != after.get(k)}
 
 
-def record(*, actor, verb: str, target, changes: dict | None = None, profile=None, account=None):
-    """Write one ActivityEvent. ``actor`` None means a task or the system.
+def event(*, actor, verb: str, target, changes: dict | None = None, profile=None, account=None) -> ActivityEvent:
+    """One ActivityEvent, not yet written (``record`` writes one, ``record_all`` several in one INSERT).
+    ``actor`` None means a task or the system.
 
     The scope comes from the target when not given: the target itself when it is a profile
     (an account), else its ``profile``, and that profile's account; a target that holds both ids
@@ -55,7 +56,7 @@ def record(*, actor, verb: str, target, changes: dict | None = None, profile=Non
     label = ""
     if actor is not None:
         label = getattr(actor, "email", "") or str(actor)
-    return ActivityEvent.objects.create(
+    return ActivityEvent(
         actor=actor if getattr(actor, "pk", None) else None,
         actor_label=label or "system",
         verb=verb,
@@ -65,6 +66,18 @@ def record(*, actor, verb: str, target, changes: dict | None = None, profile=Non
         **(scope or {"profile": profile, "account": account}),
         changes={k: _jsonable(v) for k, v in (changes or {}).items()},
     )
+
+
+def record(*, actor, verb: str, target, changes: dict | None = None, profile=None, account=None) -> ActivityEvent:
+    """Write one ActivityEvent (see ``event``)."""
+    written = event(actor=actor, verb=verb, target=target, changes=changes, profile=profile, account=account)
+    written.save(force_insert=True)
+    return written
+
+
+def record_all(events: list[ActivityEvent]) -> None:
+    """Write the events of one change in one INSERT, in their order (``created`` as each was made)."""
+    ActivityEvent.objects.bulk_create(events)
 
 
 def _shown(value) -> str:

@@ -32,6 +32,7 @@ from billing_admin.core import activity
 from billing_admin.core.money import format_day, format_money
 from billing_admin.core.permissions import SupportAction, require_support
 from invoicing.models import Invoice
+from invoicing.services.pdf import PDF_FIELDS, invoice_pdf_rendered, pdf_attach, pdf_rendered_event
 from profiles.models import InvoiceRecipient
 
 
@@ -58,8 +59,9 @@ def invoice_message_id(invoice: Invoice) -> str:
     return f"<invoice-{invoice.number}@{domain}>"
 
 
-def build_invoice_email(invoice: Invoice, *, resend: bool = False) -> EmailMultiAlternatives:
-    """The invoice e-mail; ``resend``: a support engineer's re-send, with a Message-ID of its own."""
+def build_invoice_email(invoice: Invoice, *, resend: bool = False, pdf: bytes | None = None) -> EmailMultiAlternatives:
+    """The invoice e-mail; ``resend``: a support engineer's re-send, with a Message-ID of its own. ``pdf``: the
+    invoice's PDF as just rendered (otherwise read from its file)."""
     lang, cur = invoice.language, invoice.currency
     with translation.override(lang):
         context = {
@@ -82,11 +84,13 @@ def build_invoice_email(invoice: Invoice, *, resend: bool = False) -> EmailMulti
                                      from_email=settings.DEFAULT_FROM_EMAIL, to=invoice_recipients(invoice),
                                      headers=headers)
     message.attach_alternative(html, "text/html")
-    invoice.pdf.open("rb")
-    try:
-        message.attach(f"invoice-{invoice.number}.pdf", invoice.pdf.read(), "application/pdf")
-    finally:
-        invoice.pdf.close()
+    if pdf is None:
+        invoice.pdf.open("rb")
+        try:
+            pdf = invoice.pdf.read()
+        finally:
+            invoice.pdf.close()
+    message.attach(f"invoice-{invoice.number}.pdf", pdf, "application/pdf")
     return message
 
 
@@ -177,14 +181,105 @@ def invoice_send_email(*, invoice_id: int, resend: bool = False, actor=None) -> 
     return True
 
 
-def _record_sent(invoice: Invoice, message: EmailMultiAlternatives, actor) -> None:
+class EmailNotSent(Exception):  # noqa: N818 - it names what happened, as the SMTP errors do
+    """``invoice_render_and_send``: the PDF is stored and the failed attempt recorded; the e-mail is to be
+    sent again later. ``__cause__`` is the SMTP or network error."""
+
+
+def invoice_render_and_send(*, invoice_id: int, issued: Invoice | None = None) -> tuple[Invoice, bool]:
+    """The invoice run's step after issuing: render the PDF and, for an invoice to be e-mailed, store it and
+    send the e-mail in one transaction, under one lock of the invoice's row. Returns ``(invoice, sent)``,
+    ``sent`` when the e-mail went out now.
+
+    Storing the PDF and claiming the delivery as two transactions cost a lock, a read of the row, an UPDATE, an
+    INSERT and a commit more per invoice. Exactly-once holds as in ``invoice_send_email``: the claim is written
+    in a savepoint before the message goes out and committed right after the server accepted it. If the
+    server refuses it, the savepoint is undone and the PDF is committed with the failed attempt, then
+    ``EmailNotSent`` is raised (the runner retries the e-mail alone). If the commit is lost after the server
+    accepted the message, the PDF's file (written already) and the delivery are recorded on a new connection.
+
+    An invoice that has its PDF already (a redelivered task), or whose row got one meanwhile, is returned with
+    ``sent`` False: the runner e-mails it as any invoice with a PDF (``invoicing.services.pipeline``)."""
+    invoice, data = invoice_pdf_rendered(invoice_id=invoice_id, issued=issued)
+    if data is None:
+        return invoice, False
+    smtp, kept = _mail_connection(keep=True)
+    message = failure = None
+    try:
+        with transaction.atomic():
+            if not pdf_attach(invoice, data):
+                return invoice, False
+            events = [pdf_rendered_event(invoice)]
+            if invoice.email_status != Invoice.EmailStatus.PENDING:
+                invoice.save(update_fields=PDF_FIELDS)
+                activity.record_all(events)
+                return invoice, False
+            pending = build_invoice_email(invoice, pdf=data)
+            before = {name: getattr(invoice, name) for name in SENT_FIELDS}
+            try:
+                with transaction.atomic():  # the claim: undone below if the server refuses the message
+                    sent_event = _mark_sent(invoice, pending, None)
+                    invoice.save(update_fields=[*PDF_FIELDS, *SENT_FIELDS])
+                    activity.record_all([*events, sent_event])
+                    smtp.open()  # a no-op on a kept session
+                    pending.connection = smtp
+                    pending.send(fail_silently=False)
+                    message = pending
+            except (OSError, smtplib.SMTPException) as exc:
+                failure = exc
+                _close(smtp)
+                for name, value in before.items():
+                    setattr(invoice, name, value)
+                invoice.email_attempts += 1
+                invoice.email_last_error = f"{type(exc).__name__}: {exc}"[:500]
+                invoice.save(update_fields=[*PDF_FIELDS, "email_attempts", "email_last_error"])
+                activity.record_all(events)
+    except DatabaseError:
+        _close(smtp)
+        if message is None:
+            raise  # nothing went out and nothing is stored; the task retries
+        # The server accepted the message but the commit was lost with its connection: the PDF's file is
+        # written (its name and digest are on ``invoice``); record both on a new connection, send nothing again.
+        connection.close_if_unusable_or_obsolete()
+        with transaction.atomic():
+            stored, status = Invoice.objects.select_for_update().values_list("pdf", "email_status").get(
+                pk=invoice.pk)
+            fields, events = [], []
+            if not stored:
+                fields, events = PDF_FIELDS, [pdf_rendered_event(invoice)]
+            if status == Invoice.EmailStatus.PENDING:
+                invoice.email_attempts = before["email_attempts"]
+                events.append(_mark_sent(invoice, message, None))
+                fields = [*fields, *SENT_FIELDS]
+            if fields:
+                invoice.save(update_fields=list(dict.fromkeys(fields)))
+                activity.record_all(events)
+        return invoice, True
+    if failure is not None:
+        raise EmailNotSent(f"{type(failure).__name__}: {failure}") from failure
+    if not kept:
+        _close(smtp)
+    return invoice, True
+
+
+# The invoice's fields that a delivery sets (``_mark_sent``).
+SENT_FIELDS = ["email_status", "email_attempts", "email_sent_at", "email_recipients", "updated"]
+
+
+def _mark_sent(invoice: Invoice, message: EmailMultiAlternatives, actor):
+    """Set the delivery's fields on ``invoice`` (not saved); return its activity event (not written)."""
     invoice.email_status = Invoice.EmailStatus.SENT
     invoice.email_attempts += 1
     invoice.email_sent_at = timezone.now()
     invoice.email_recipients = list(message.to)
     # email_last_error stays: with the attempts it tells support what a delivery went through.
-    invoice.save(update_fields=["email_status", "email_attempts", "email_sent_at", "email_recipients", "updated"])
-    activity.record(actor=actor, verb="invoice.emailed", target=invoice, changes={"to": list(message.to)})
+    return activity.event(actor=actor, verb="invoice.emailed", target=invoice, changes={"to": list(message.to)})
+
+
+def _record_sent(invoice: Invoice, message: EmailMultiAlternatives, actor) -> None:
+    event = _mark_sent(invoice, message, actor)
+    invoice.save(update_fields=SENT_FIELDS)
+    activity.record_all([event])
 
 
 def _record_failure(invoice_id: int, error: str) -> None:

@@ -259,32 +259,63 @@ def invoice_render_pdf(*, invoice_id: int, force: bool = False, actor=None, issu
     """Render and store the invoice PDF (idempotent: an existing PDF is kept unless ``force``).
 
     ``actor``: the support engineer who asked for it (None: the invoice run). ``issued``: the invoice as
-    ``invoice_generate`` returned it in this process, committed, with its locked profile and account and the
-    lines it wrote: nothing is read back (a test holds that the PDF is the one the database gives). Returns the
-    invoice with its PDF and e-mail state as the locked row has them."""
+    ``invoice_generate`` returned it in this process (see ``invoice_pdf_rendered``). Returns the invoice with
+    its PDF and e-mail state as the locked row has them."""
     if actor is not None:
         require_support(actor, SupportAction.RERENDER)
+    invoice, data = invoice_pdf_rendered(invoice_id=invoice_id, issued=issued, force=force)
+    if data is None:
+        return invoice
+    with transaction.atomic():
+        if pdf_attach(invoice, data, force=force):
+            invoice.save(update_fields=PDF_FIELDS)
+            activity.record_all([pdf_rendered_event(invoice, actor)])
+    return invoice
+
+
+# The invoice's fields that ``pdf_attach`` sets; the caller saves them (with its own, in one UPDATE).
+PDF_FIELDS = ["pdf", "pdf_sha256", "updated"]
+
+
+def invoice_pdf_rendered(*, invoice_id: int, issued: Invoice | None = None,
+                         force: bool = False) -> tuple[Invoice, bytes | None]:
+    """The invoice and its PDF rendered now; ``None`` for the PDF when the invoice has one already (and not
+    ``force``). Nothing is locked: ``pdf_attach`` stores the PDF under the row lock.
+
+    ``issued``: the invoice as ``invoice_generate`` returned it in this process, committed, with the lines it
+    wrote: nothing is read back (a test holds that the PDF is the one the database gives). Otherwise the
+    invoice is read with its account (the e-invoice's buyer) and its lines (the PDF's and the XML's), once."""
     if issued is not None and issued.pk == invoice_id:
         invoice = issued
         prefetch_related_objects([invoice], "lines")
-    else:  # the account (the e-invoice's buyer) and the lines (the PDF's and the XML's) are read once
+    else:
         invoice = Invoice.objects.select_related("profile__account").prefetch_related("lines").get(pk=invoice_id)
     if invoice.pdf and invoice.pdf_sha256 and not force:
-        return invoice
-    data = invoice_pdf_bytes(invoice)
-    digest = hashlib.sha256(data).hexdigest()
-    with transaction.atomic():
-        # Under the lock only the row's PDF and e-mail state are read: the PDF was rendered from ``invoice`` as
-        # read above, and its profile and account (the activity row's scope) came with it.
-        stored, stored_sha, invoice.email_status = (
-            Invoice.objects.select_for_update().values_list("pdf", "pdf_sha256", "email_status").get(pk=invoice_id))
-        if stored and stored_sha and not force:
-            invoice.pdf, invoice.pdf_sha256 = stored, stored_sha
-            return invoice
-        invoice.pdf.save(f"{invoice.number}.pdf", ContentFile(data), save=False)
-        invoice.pdf_sha256 = digest
-        invoice.save(update_fields=["pdf", "pdf_sha256", "updated"])
-        if stored and stored != invoice.pdf.name:
-            transaction.on_commit(lambda: invoice.pdf.storage.delete(stored))
-        activity.record(actor=actor, verb="invoice.pdf_rendered", target=invoice, changes={"sha256": digest})
-    return invoice
+        return invoice, None
+    return invoice, invoice_pdf_bytes(invoice)
+
+
+def pdf_attach(invoice: Invoice, data: bytes, *, force: bool = False) -> bool:
+    """Inside the caller's transaction: lock the invoice's row and make ``data`` its PDF, unless the row holds
+    one already (and not ``force``: then ``invoice`` takes the stored one). True when attached: the file is
+    written and ``PDF_FIELDS`` are set on ``invoice``, for the caller to save. ``invoice.email_status`` takes
+    the row's either way.
+
+    Under the lock only the row's PDF and e-mail state are read: the PDF was rendered from ``invoice`` as the
+    caller read it, and its profile and account (the activity row's scope) came with it."""
+    stored, stored_sha, invoice.email_status = (
+        Invoice.objects.select_for_update().values_list("pdf", "pdf_sha256", "email_status").get(pk=invoice.pk))
+    if stored and stored_sha and not force:
+        invoice.pdf, invoice.pdf_sha256 = stored, stored_sha
+        return False
+    invoice.pdf.save(f"{invoice.number}.pdf", ContentFile(data), save=False)
+    invoice.pdf_sha256 = hashlib.sha256(data).hexdigest()
+    if stored and stored != invoice.pdf.name:
+        transaction.on_commit(lambda: invoice.pdf.storage.delete(stored))
+    return True
+
+
+def pdf_rendered_event(invoice: Invoice, actor=None):
+    """The activity event of a PDF just attached (``pdf_attach``), not yet written."""
+    return activity.event(actor=actor, verb="invoice.pdf_rendered", target=invoice,
+                          changes={"sha256": invoice.pdf_sha256})

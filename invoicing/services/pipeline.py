@@ -14,9 +14,8 @@ from collections.abc import Callable
 from typing import Protocol
 
 from invoicing.models import Invoice, Payment
-from invoicing.services.email import invoice_send_email
+from invoicing.services.email import invoice_render_and_send, invoice_send_email
 from invoicing.services.payments import invoice_autocharge, notify_autocharge_failed, pays_automatically
-from invoicing.services.pdf import invoice_render_pdf
 
 
 class Runner(Protocol):
@@ -57,7 +56,10 @@ class InProcess:
         self.emailed = 0
 
     def pdf(self, invoice_id: int, issued: Invoice | None = None) -> None:
-        after_pdf(invoice_render_pdf(invoice_id=invoice_id, issued=issued), self)
+        # The PDF and the e-mail in one transaction; a refused e-mail raises EmailNotSent (the PDF is stored).
+        invoice, sent = invoice_render_and_send(invoice_id=invoice_id, issued=issued)
+        self.emailed += sent
+        after_pdf(invoice, self)  # an invoice that had its PDF already, still to be e-mailed
 
     def email(self, invoice_id: int) -> None:
         if invoice_send_email(invoice_id=invoice_id):

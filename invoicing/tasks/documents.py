@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
 from invoicing.services import pipeline
-from invoicing.services.email import invoice_email_failed, invoice_send_email
+from invoicing.services.email import EmailNotSent, invoice_email_failed, invoice_render_and_send, invoice_send_email
 from invoicing.services.pdf import invoice_render_pdf, renderer_warm_up
 from invoicing.tasks.payments import invoice_autocharge_task
 
@@ -79,12 +79,18 @@ class Queue:
 
 
 class RenderHere(Queue):
-    """The runner of a worker that just issued an invoice: it renders the PDF (and sends the e-mail)
-    itself instead of handing them to another task, saving a message, a delivery, an acknowledgement
-    and a database connection per invoice. The automatic charge stays a task of its own (it retries)."""
+    """The runner of a worker that just issued an invoice: it renders the PDF and sends the e-mail itself, in
+    one transaction (``invoice_render_and_send``), instead of handing them to other tasks, saving a message,
+    a delivery, an acknowledgement and a database connection per invoice. A refused e-mail goes to the
+    retrying task; the automatic charge stays a task of its own (it retries)."""
 
     def pdf(self, invoice_id: int, issued=None) -> None:
-        pipeline.after_pdf(invoice_render_pdf(invoice_id=invoice_id, issued=issued), self)
+        try:
+            invoice, _sent = invoice_render_and_send(invoice_id=invoice_id, issued=issued)
+        except EmailNotSent:  # the PDF is stored and the first attempt recorded: retried as in ``email``
+            email_invoice_task.apply_async((invoice_id,), countdown=settings.INVOICE_EMAIL_RETRY_SECONDS, retries=1)
+            return
+        pipeline.after_pdf(invoice, self)  # an invoice that had its PDF already, still to be e-mailed
 
 
 QUEUE = Queue()
