@@ -2,16 +2,17 @@
 
 Bills N profiles (5 to 40 lines each) through the real pipeline: invoice generation, PDF
 rendering and e-mail to a local SMTP sink (aiosmtpd), executed by a real Celery worker with two
-processes on Redis and PostgreSQL. WeasyPrint alone renders the same invoices' HTML in two
-processes as the pipeline writes them (PDF/A-3b with the e-invoice XML attached; the HTML and the
-XML are made before the clock starts), and once more at the end with WeasyPrint's own user-agent
-stylesheet. The two alternate in rounds (a batch through the pipeline, then the same invoices
-alone), so that both see the same machine. Prints both rates and their ratio, the CPU time per
+processes (``--worker-processes``) on Redis and PostgreSQL. WeasyPrint alone renders the same invoices' HTML
+in two processes (``--alone-processes``) as the pipeline writes them (PDF/A-3b with the e-invoice XML
+attached; the HTML and the XML are made before the clock starts), and once more at the end with
+WeasyPrint's own user-agent stylesheet. The two alternate in rounds (a batch through the pipeline,
+then the same invoices alone), so that both see the same machine. Prints both rates and their ratio, the CPU time per
 invoice of the worker's processes against WeasyPrint's own (the cost per invoice, apart from the
 cores that PostgreSQL, Redis and the SMTP sink take), per round and in all, and the worker's
 resident memory after each round.
 
-    .venv/bin/python bench/invoice_run.py [--profiles 1000] [--rounds 4]
+    .venv/bin/python bench/invoice_run.py [--profiles 1000] [--rounds 4] [--worker-processes 2]
+                                          [--alone-processes 2]
     (env: BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/bench_billing;
           BENCH_BROKER_URL, default redis://127.0.0.1:6379/13)
 
@@ -141,7 +142,7 @@ def main() -> None:
 
     ensure_database(DB_URL)
 
-    # WeasyPrint alone: two processes forked now (no thread and no database connection yet), each warmed when
+    # WeasyPrint alone: its processes forked now (no thread and no database connection yet), each warmed when
     # it starts by what a worker's pool process runs then (Celery's worker_process_init hook).
     pool = multiprocessing.get_context("fork").Pool(args.alone_processes, initializer=warm_up_pdf_renderer)
 
@@ -202,7 +203,7 @@ def main() -> None:
 
     # Rounds: the pipeline bills a batch of profiles, then WeasyPrint alone renders that batch's invoices,
     # then the next batch. Interleaved, both sides see the same machine (a shared host's speed drifts by
-    # tens of per cent over minutes); each side hands out one invoice at a time to two processes.
+    # tens of per cent over minutes); each side hands out one invoice at a time to its processes.
     batches = [profiles[i::args.rounds] for i in range(args.rounds)]
     rounds, all_jobs, done_target = [], [], 0
     try:
