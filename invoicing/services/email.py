@@ -32,7 +32,7 @@ from billing_admin.core import activity
 from billing_admin.core.money import format_day, format_money
 from billing_admin.core.permissions import SupportAction, require_support
 from invoicing.models import Invoice
-from invoicing.services.pdf import PDF_FIELDS, invoice_pdf_rendered, pdf_attach, pdf_rendered_event
+from invoicing.services.pdf import PDF_FIELDS, invoice_pdf_rendered, pdf_attach, pdf_rendered_event, pdf_store
 from profiles.models import InvoiceRecipient
 
 
@@ -203,6 +203,14 @@ def invoice_render_and_send(*, invoice_id: int, issued: Invoice | None = None) -
     invoice, data = invoice_pdf_rendered(invoice_id=invoice_id, issued=issued)
     if data is None:
         return invoice, False
+    try:
+        # Built before the lock, from the invoice as it was issued (what an e-mail shows never changes after):
+        # the lock covers the claim and the send only.
+        pending = build_invoice_email(invoice, pdf=data) if invoice.email_status == Invoice.EmailStatus.PENDING \
+            else None
+    except Exception:
+        pdf_store(invoice, data)  # a message that cannot be built (a bug in its template) must not cost the PDF
+        raise
     smtp, kept = _mail_connection(keep=True)
     message = failure = None
     try:
@@ -210,11 +218,10 @@ def invoice_render_and_send(*, invoice_id: int, issued: Invoice | None = None) -
             if not pdf_attach(invoice, data):
                 return invoice, False
             events = [pdf_rendered_event(invoice)]
-            if invoice.email_status != Invoice.EmailStatus.PENDING:
+            if pending is None or invoice.email_status != Invoice.EmailStatus.PENDING:
                 invoice.save(update_fields=PDF_FIELDS)
                 activity.record_all(events)
                 return invoice, False
-            pending = build_invoice_email(invoice, pdf=data)
             before = {name: getattr(invoice, name) for name in SENT_FIELDS}
             try:
                 with transaction.atomic():  # the claim: undone below if the server refuses the message

@@ -264,13 +264,17 @@ def invoice_render_pdf(*, invoice_id: int, force: bool = False, actor=None, issu
     if actor is not None:
         require_support(actor, SupportAction.RERENDER)
     invoice, data = invoice_pdf_rendered(invoice_id=invoice_id, issued=issued, force=force)
-    if data is None:
-        return invoice
+    if data is not None:
+        pdf_store(invoice, data, actor=actor, force=force)
+    return invoice
+
+
+def pdf_store(invoice: Invoice, data: bytes, *, actor=None, force: bool = False) -> None:
+    """Store ``data`` as the invoice's PDF in a transaction of its own (see ``pdf_attach``)."""
     with transaction.atomic():
         if pdf_attach(invoice, data, force=force):
             invoice.save(update_fields=PDF_FIELDS)
             activity.record_all([pdf_rendered_event(invoice, actor)])
-    return invoice
 
 
 # The invoice's fields that ``pdf_attach`` sets; the caller saves them (with its own, in one UPDATE).

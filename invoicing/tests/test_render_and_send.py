@@ -9,6 +9,7 @@ import pytest
 from django.core import mail
 from django.core.mail.backends.locmem import EmailBackend as LocMemBackend
 from django.db import OperationalError, connection
+from django.template import TemplateSyntaxError
 
 from billing_admin.core.models import ActivityEvent
 from invoicing.models import Invoice
@@ -115,4 +116,20 @@ def test_an_invoice_that_has_its_pdf_already_is_left_to_the_email_step(issued, m
     returned, sent = invoice_render_and_send(invoice_id=invoice.pk, issued=invoice)
     assert sent is False and mailoutbox == []
     assert returned.email_status == Invoice.EmailStatus.PENDING  # the runner's after_pdf sends it
+    assert verbs(invoice) == ["invoice.issued", "invoice.pdf_rendered"]
+
+
+@pytest.mark.django_db
+def test_an_email_that_cannot_be_built_still_leaves_the_pdf_stored(issued, monkeypatch, mailoutbox):
+    invoice = issued()
+
+    def broken_template(*args, **kwargs):
+        raise TemplateSyntaxError("Invalid block tag on line 3: 'trans'")
+
+    monkeypatch.setattr("invoicing.services.email.render_to_string", broken_template)
+    with pytest.raises(TemplateSyntaxError):
+        invoice_render_and_send(invoice_id=invoice.pk, issued=invoice)
+    row = Invoice.objects.get(pk=invoice.pk)
+    assert row.pdf and stored_pdf(invoice) == invoice_pdf_bytes(row)  # on the invoice page, downloadable
+    assert row.email_status == Invoice.EmailStatus.PENDING and mailoutbox == []  # still to be sent
     assert verbs(invoice) == ["invoice.issued", "invoice.pdf_rendered"]
