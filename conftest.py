@@ -118,6 +118,8 @@ def _fresh_cache():
 
 
 def pytest_terminal_summary(terminalreporter):
+    if hasattr(terminalreporter.config, "workerinput"):
+        return  # an xdist worker: the controller prints and writes every worker's lines
     lines = [value for outcome in ("passed", "failed") for report in terminalreporter.stats.get(outcome, [])
              if report.when == "call" for key, value in report.user_properties if key == FAULT_PROPERTY]
     if not lines:

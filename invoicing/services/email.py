@@ -232,15 +232,21 @@ def invoice_render_and_send(*, invoice_id: int, issued: Invoice | None = None) -
                     pending.connection = smtp
                     pending.send(fail_silently=False)
                     message = pending
-            except (OSError, smtplib.SMTPException) as exc:
+            except DatabaseError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - re-raised below, once the PDF is committed
+                # The savepoint is undone: the PDF is committed without the claim, and the error raised after.
                 failure = exc
                 _close(smtp)
                 for name, value in before.items():
                     setattr(invoice, name, value)
-                invoice.email_attempts += 1
-                invoice.email_last_error = f"{type(exc).__name__}: {exc}"[:500]
-                invoice.save(update_fields=[*PDF_FIELDS, "email_attempts", "email_last_error"])
-                activity.record_all(events)
+                fields = PDF_FIELDS
+                if isinstance(exc, (OSError, smtplib.SMTPException)):  # the server's (or the network's) answer
+                    invoice.email_attempts += 1
+                    invoice.email_last_error = f"{type(exc).__name__}: {exc}"[:500]
+                    fields = [*PDF_FIELDS, "email_attempts", "email_last_error"]
+                invoice.save(update_fields=fields)
+                activity.record_all([pdf_rendered_event(invoice)])  # new: the undone INSERT gave the old ones ids
     except DatabaseError:
         _close(smtp)
         if message is None:
@@ -262,8 +268,10 @@ def invoice_render_and_send(*, invoice_id: int, issued: Invoice | None = None) -
                 invoice.save(update_fields=list(dict.fromkeys(fields)))
                 activity.record_all(events)
         return invoice, True
-    if failure is not None:
+    if isinstance(failure, (OSError, smtplib.SMTPException)):
         raise EmailNotSent(f"{type(failure).__name__}: {failure}") from failure
+    if failure is not None:
+        raise failure  # not the server: a bug to see, not a delivery to retry
     if not kept:
         _close(smtp)
     return invoice, True

@@ -302,13 +302,14 @@ def invoice_pdf_rendered(*, invoice_id: int, issued: Invoice | None = None,
 def pdf_attach(invoice: Invoice, data: bytes, *, force: bool = False) -> bool:
     """Inside the caller's transaction: lock the invoice's row and make ``data`` its PDF, unless the row holds
     one already (and not ``force``: then ``invoice`` takes the stored one). True when attached: the file is
-    written and ``PDF_FIELDS`` are set on ``invoice``, for the caller to save. ``invoice.email_status`` takes
-    the row's either way.
+    written and ``PDF_FIELDS`` are set on ``invoice``, for the caller to save. ``invoice.email_status`` and
+    ``email_attempts`` take the row's either way.
 
     Under the lock only the row's PDF and e-mail state are read: the PDF was rendered from ``invoice`` as the
     caller read it, and its profile and account (the activity row's scope) came with it."""
-    stored, stored_sha, invoice.email_status = (
-        Invoice.objects.select_for_update().values_list("pdf", "pdf_sha256", "email_status").get(pk=invoice.pk))
+    stored, stored_sha, invoice.email_status, invoice.email_attempts = (
+        Invoice.objects.select_for_update().values_list("pdf", "pdf_sha256", "email_status", "email_attempts")
+        .get(pk=invoice.pk))
     if stored and stored_sha and not force:
         invoice.pdf, invoice.pdf_sha256 = stored, stored_sha
         return False

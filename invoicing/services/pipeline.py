@@ -27,9 +27,13 @@ class Runner(Protocol):
 
 
 def after_issue(invoice: Invoice, runner: Runner) -> None:
-    runner.pdf(invoice.pk, issued=invoice)
-    if pays_automatically(invoice):
-        runner.autocharge(invoice.pk)
+    try:
+        runner.pdf(invoice.pk, issued=invoice)
+    finally:
+        # Whatever the PDF and e-mail step did: a task redelivered after it failed finds the invoice issued
+        # and only queues what the invoice lacks (its PDF, its e-mail), never the charge.
+        if pays_automatically(invoice):
+            runner.autocharge(invoice.pk)
 
 
 def after_pdf(invoice: Invoice, runner: Runner) -> None:

@@ -14,8 +14,12 @@ from django.template import TemplateSyntaxError
 from billing_admin.core.models import ActivityEvent
 from invoicing.models import Invoice
 from invoicing.services.email import EmailNotSent, invoice_render_and_send, invoice_send_email
+from invoicing.services.payments import pays_automatically
 from invoicing.services.pdf import invoice_pdf_bytes, invoice_render_pdf
+from invoicing.services.pipeline import after_issue
+from invoicing.tasks.documents import RENDER_HERE
 from invoicing.tests.factories import InvoiceFactory
+from profiles.services.payment_methods import payment_method_add_card
 from profiles.tests.factories import BillingProfileFactory
 
 
@@ -46,6 +50,13 @@ def stored_pdf(invoice) -> bytes:
 class RefusingBackend(LocMemBackend):
     def send_messages(self, messages):
         raise smtplib.SMTPRecipientsRefused({"finance@example.com": (550, b"mailbox unavailable")})
+
+
+class BrokenBackend(LocMemBackend):
+    """Not the server: the message itself cannot go (e.g. an address Django cannot encode)."""
+
+    def send_messages(self, messages):
+        raise ValueError("Invalid address; only finance@example.com could be parsed")
 
 
 @pytest.mark.django_db
@@ -132,4 +143,40 @@ def test_an_email_that_cannot_be_built_still_leaves_the_pdf_stored(issued, monke
     row = Invoice.objects.get(pk=invoice.pk)
     assert row.pdf and stored_pdf(invoice) == invoice_pdf_bytes(row)  # on the invoice page, downloadable
     assert row.email_status == Invoice.EmailStatus.PENDING and mailoutbox == []  # still to be sent
+    assert verbs(invoice) == ["invoice.issued", "invoice.pdf_rendered"]
+
+
+@pytest.mark.django_db
+def test_a_database_error_while_claiming_the_email_still_charges_a_card_paying_invoice(issued, monkeypatch):
+    """The charge is queued whatever the PDF and e-mail step does: the task's retry finds the invoice issued
+    and only queues its missing PDF, so a charge skipped here would never be made."""
+    invoice = issued()
+    card = payment_method_add_card(actor=None, profile=invoice.profile, number="4242424242424242", exp_month=12,
+                                   exp_year=2031, cvc="123", holder="Pat")
+    invoice = Invoice.objects.get(pk=invoice.pk)  # issued before the card: pays by card from now on
+    Invoice.objects.filter(pk=invoice.pk).update(payment_means=Invoice.PaymentMeans.CARD)
+    invoice.payment_means = Invoice.PaymentMeans.CARD
+    assert pays_automatically(invoice) and card.is_default
+
+    def connection_dropped(events):
+        raise OperationalError("terminating connection due to administrator command")
+
+    monkeypatch.setattr("invoicing.services.email.activity.record_all", connection_dropped)
+    with pytest.raises(OperationalError):
+        after_issue(invoice, RENDER_HERE)
+    invoice.refresh_from_db()
+    assert invoice.status == Invoice.Status.PAID
+    assert list(invoice.payments.values_list("status", flat=True)) == ["succeeded"]
+    assert not invoice.pdf and invoice.email_status == Invoice.EmailStatus.PENDING  # the retry's work
+
+
+@pytest.mark.django_db
+def test_an_email_that_fails_other_than_at_the_server_still_leaves_the_pdf_stored(issued, settings, mailoutbox):
+    invoice = issued()
+    settings.EMAIL_BACKEND = "invoicing.tests.test_render_and_send.BrokenBackend"
+    with pytest.raises(ValueError, match="Invalid address"):
+        invoice_render_and_send(invoice_id=invoice.pk, issued=invoice)
+    row = Invoice.objects.get(pk=invoice.pk)
+    assert row.pdf and stored_pdf(invoice) == invoice_pdf_bytes(row)
+    assert row.email_status == Invoice.EmailStatus.PENDING and row.email_sent_at is None
     assert verbs(invoice) == ["invoice.issued", "invoice.pdf_rendered"]
