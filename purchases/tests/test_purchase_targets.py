@@ -175,3 +175,18 @@ def test_posting_a_target_of_another_account_is_refused_with_a_message_and_buys_
     assert response.status_code == 302
     assert response.url == reverse("purchases:profile-subscriptions", args=[profiles[59].pk])
     assert Purchase.objects.get().profile == profiles[59]
+
+
+def test_changing_the_profile_with_hostile_product_and_quantity_shows_the_chooser_escaped_and_buys_nothing(
+        client, buyer, licence):
+    user, profiles = buyer(60)
+    client.force_login(user)
+    hostile = '"><script>alert(1)</script>' + "9" * 60
+    page = client.get(PAGE, {"product": hostile, "quantity": "-2'\"<b>", "target": f"profile-{profiles[3].pk}",
+                             "change": "1"})
+    assert page.status_code == 200 and 'id="target-q"' in page.text  # the search to choose another profile
+    assert "<script>alert(1)" not in page.text and "<b>" not in page.text
+    # Carried along cut to 40 characters, as typed, for the form to judge once a profile is chosen.
+    carried = '<input type="hidden" name="product" value="&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;'
+    assert carried + "9" * 13 + '">' in page.text
+    assert not Purchase.objects.exists() and not Charge.objects.exists()
