@@ -223,19 +223,23 @@ def invoice_render_and_send(*, invoice_id: int, issued: Invoice | None = None) -
                 activity.record_all(events)
                 return invoice, False
             before = {name: getattr(invoice, name) for name in SENT_FIELDS}
+            # The claim, in a savepoint undone below if the server refuses the message. Not released after the
+            # send: the commit releases it, so only the commit lies between the server's acceptance and the
+            # record of it (a worker killed in that window sends the e-mail twice, with one Message-ID).
+            claim = transaction.savepoint()
             try:
-                with transaction.atomic():  # the claim: undone below if the server refuses the message
-                    sent_event = _mark_sent(invoice, pending, None)
-                    invoice.save(update_fields=[*PDF_FIELDS, *SENT_FIELDS])
-                    activity.record_all([*events, sent_event])
-                    smtp.open()  # a no-op on a kept session
-                    pending.connection = smtp
-                    pending.send(fail_silently=False)
-                    message = pending
+                sent_event = _mark_sent(invoice, pending, None)
+                invoice.save(update_fields=[*PDF_FIELDS, *SENT_FIELDS])
+                activity.record_all([*events, sent_event])
+                smtp.open()  # a no-op on a kept session
+                pending.connection = smtp
+                pending.send(fail_silently=False)
+                message = pending
             except DatabaseError:
                 raise
             except Exception as exc:  # noqa: BLE001 - re-raised below, once the PDF is committed
-                # The savepoint is undone: the PDF is committed without the claim, and the error raised after.
+                # The claim is undone: the PDF is committed without it, and the error raised after.
+                transaction.savepoint_rollback(claim)
                 failure = exc
                 _close(smtp)
                 for name, value in before.items():
