@@ -11,6 +11,11 @@ invoice of the worker's processes against WeasyPrint's own (the cost per invoice
 cores that PostgreSQL, Redis and the SMTP sink take), per round and in all, and the worker's
 resident memory after each round.
 
+The worker is the project's own, started by ``bench/timed_worker.py``, which adds up each pool process's CPU
+time by step (WeasyPrint, issuing, HTML, XML, e-mail ...). Its WeasyPrint share against the worker's whole CPU,
+in the same processes at the same moments, is the pipeline's own cost without the host's drift: the per-round
+comparison with WeasyPrint alone moves by up to 30% between neighbouring rounds on a shared host.
+
     .venv/bin/python bench/invoice_run.py [--profiles 1000] [--rounds 4] [--worker-processes 2]
                                           [--alone-processes 2]
     (env: BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/bench_billing;
@@ -24,6 +29,7 @@ The worker it starts gets the same environment.
 from __future__ import annotations
 
 import argparse
+import json
 import multiprocessing
 import os
 import random
@@ -33,6 +39,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections import Counter
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -42,6 +49,7 @@ from common import ROOT, configure_django, ensure_database, free_port
 DB_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bench_billing")
 BROKER = os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/13")
 MEDIA = tempfile.mkdtemp(prefix="bench-media-")
+WORKER_TIMES = Path(MEDIA) / "worker-times"  # bench/timed_worker.py: each pool process's CPU time by step
 SMTP_PORT = free_port()
 QUEUE = f"bench-{uuid.uuid4().hex[:8]}"
 # Production settings: with DEBUG on, Django keeps every query of a worker process in memory.
@@ -117,6 +125,23 @@ def services_cpu_seconds() -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
+def worker_steps() -> Counter:
+    """CPU seconds so far of each step of the invoice run in the worker's pool processes (bench/timed_worker.py),
+    and ``renders``: WeasyPrint's calls."""
+    steps = Counter()
+    for path in WORKER_TIMES.iterdir():
+        try:
+            spent = json.loads(path.read_text())
+        except (OSError, ValueError):  # being written: read again
+            time.sleep(0.05)
+            spent = json.loads(path.read_text())
+        for step, (seconds, calls) in spent.items():
+            steps[step] += seconds
+            if step == "weasyprint":
+                steps["renders"] += calls
+    return steps
+
+
 def render_one(job: tuple) -> float:
     """Render one invoice's HTML as the pipeline writes it (PDF/A-3b, its e-invoice XML attached, the same
     write options); return the CPU seconds it took in this process. The HTML and the XML are made before
@@ -184,10 +209,12 @@ def main() -> None:
 
     app.conf.broker_url, app.conf.task_default_queue, app.conf.task_always_eager = BROKER, QUEUE, False
     log = open(Path(MEDIA) / "worker.log", "wb")  # noqa: SIM115
+    WORKER_TIMES.mkdir()
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "billing_admin", "worker", f"--concurrency={args.worker_processes}",
+        [sys.executable, str(ROOT / "bench" / "timed_worker.py"), f"--concurrency={args.worker_processes}",
          "--pool=prefork", "-Q", QUEUE, "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "WARNING",
-         "-n", f"{QUEUE}@%h"], cwd=ROOT, env=dict(os.environ), stdout=log, stderr=subprocess.STDOUT)
+         "-n", f"{QUEUE}@%h"], cwd=ROOT, env={**os.environ, "BENCH_WORKER_TIMES": str(WORKER_TIMES)},
+        stdout=log, stderr=subprocess.STDOUT)
     # Ready when the pool processes have started and warmed their renderer: the worker's CPU time stands
     # still (the WeasyPrint-alone processes are warmed the same way).
     time.sleep(2)
@@ -210,6 +237,7 @@ def main() -> None:
         for batch in batches:
             done_target += len(batch)
             cpu0, main0 = cpu_seconds(worker.pid), cpu_seconds(worker.pid, children=False)
+            steps0 = worker_steps()
             services0, own0, t0 = services_cpu_seconds(), time.process_time(), time.perf_counter()
             for profile in batch:
                 generate_invoice_task.delay(profile.pk, "2026-11-01")
@@ -219,7 +247,12 @@ def main() -> None:
             while Invoice.objects.filter(email_status="sent").count() < done_target and worker.poll() is None:
                 time.sleep(0.01)
             pipe_wall = time.perf_counter() - t0
+            # The pool processes write their steps' times after each task, just after its commit.
+            deadline = time.monotonic() + 10
+            while (steps := worker_steps())["renders"] - steps0["renders"] < len(batch) and time.monotonic() < deadline:
+                time.sleep(0.01)
             pipe_cpu = cpu_seconds(worker.pid) - cpu0
+            steps.subtract(steps0)
             main_cpu = cpu_seconds(worker.pid, children=False) - main0
             services_cpu = services_cpu_seconds() - services0
             own_cpu = time.process_time() - own0  # this process: the SMTP sink's thread and the polling
@@ -230,6 +263,7 @@ def main() -> None:
             alone_wall = time.perf_counter() - t0
             services_alone = services_cpu_seconds() - services0
             rounds.append(dict(n=len(jobs), pipe_wall=pipe_wall, pipe_cpu=pipe_cpu, main_cpu=main_cpu,
+                               inside_cpu=steps["weasyprint"], steps=steps,
                                services_cpu=services_cpu, own_cpu=own_cpu, alone_wall=alone_wall,
                                alone_cpu=alone_cpu, services_alone=services_alone,
                                rss=rss_kib(worker.pid)))
@@ -265,8 +299,22 @@ def main() -> None:
     print(f"worker CPU per invoice: {1000 * total('pipe_cpu') / n:.0f} ms; WeasyPrint alone: "
           f"{1000 * total('alone_cpu') / n:.0f} ms; ratio pipeline / WeasyPrint: {cpu_ratio:.2f} (goal: at most "
           f"1.10; median of the rounds {statistics.median(r['pipe_cpu'] / r['alone_cpu'] for r in rounds):.2f})")
-    print(f"of the worker's CPU per invoice, its main process (consuming from Redis, handing tasks to the "
-          f"pool) {1000 * total('main_cpu') / n:.1f} ms")
+    steps = sum((r["steps"] for r in rounds), Counter())
+    inside, rest = steps["weasyprint"], total("pipe_cpu") - steps["weasyprint"]
+    print(f"inside the worker's processes, same moments: WeasyPrint {1000 * inside / n:.1f} ms of CPU per invoice "
+          f"({steps['renders']} renders), everything else {1000 * rest / n:.1f} ms; worker CPU / its WeasyPrint: "
+          f"{total('pipe_cpu') / inside:.3f} (rounds {min(r['pipe_cpu'] / r['inside_cpu'] for r in rounds):.3f}"
+          f"-{max(r['pipe_cpu'] / r['inside_cpu'] for r in rounds):.3f}); its WeasyPrint / WeasyPrint alone: "
+          f"{inside / total('alone_cpu'):.2f}")
+    after = steps["after_issue"] - steps["weasyprint"] - steps["html"] - steps["xml"] - steps["email_message"]
+    parts = {"issuing (invoice_generate)": steps["issuing"], "the HTML": steps["html"],
+             "the e-invoice XML": steps["xml"], "the e-mail's message": steps["email_message"],
+             "storing the PDF, claiming and sending the e-mail": after,
+             "the worker's main process (consuming from Redis, handing tasks to the pool)": total("main_cpu"),
+             "the rest (Celery in the pool processes, the queues)": total("pipe_cpu") - total("main_cpu")
+             - steps["issuing"] - steps["after_issue"]}
+    print("everything else, per invoice: " + "; ".join(f"{name} {1000 * cpu / n:.1f} ms"
+                                                        for name, cpu in parts.items()))
     # Wall time shares two cores with PostgreSQL, Redis and the SMTP sink; CPU time is the workers' own cost.
     print(f"the cores' other users during the pipeline, per invoice: PostgreSQL and Redis "
           f"{1000 * total('services_cpu') / n:.1f} ms, this bench process (SMTP sink, polling) "
