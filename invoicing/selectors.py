@@ -6,6 +6,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import segno.helpers
+import zxingcpp
 from django.conf import settings
 from django.db.models import (
     Case,
@@ -24,6 +25,7 @@ from django.db.models import (
     Window,
 )
 from django.db.models.functions import Coalesce, RowNumber, TruncMonth
+from django.utils.html import escape
 from django.utils.translation import gettext
 
 from billing_admin.core.dates import billing_today
@@ -379,21 +381,35 @@ def bank_transfer_details(*, invoice, amount: Decimal | None = None) -> dict:
                 "bic": seller["bic"] or None}
         details["epc_payload"] = epc_payload(**args)
         title = gettext("EPC QR code for invoice %(number)s") % {"number": invoice.number}
-        details["epc_svg"] = epc_qr(**args).svg_inline(
-            scale=4, border=4, light="#fff", title=title, svgclass="epc-qr")
+        details["epc_svg"] = epc_qr_svg(details["epc_payload"].encode(), title=title)
     return details
 
 
-# Every one of the 8 mask patterns a QR code may use reads the same; segno tries all 8 and keeps the one
-# with the lowest penalty score, which cost ~5 ms of every invoice PDF's ~7 ms of QR code. We use one.
-EPC_QR_MASK = 0
+def epc_qr_svg(payload: bytes, *, title: str, scale: int = 4, border: int = 4) -> str:
+    """The EPC QR code of ``payload`` (error correction level M, byte mode, as the EPC guidelines require) as
+    inline SVG, ``scale`` pixels per module, a light border of ``border`` modules, ``title`` for screen readers,
+    no style attribute (the CSP forbids inline style): each row's runs of dark modules are one stroked line.
 
-
-def epc_qr(*, name: str, iban: str, amount: Decimal, text: str, bic: str | None) -> segno.QRCode:
-    """The EPC QR code of these values: segno's ``make_epc_qr`` (error correction level M, no boost, as the EPC
-    guidelines require) with mask pattern ``EPC_QR_MASK``."""
-    data = segno.helpers._make_epc_qr_data(name, iban, amount, text=text, bic=bic)
-    return segno.make_qr(data, error="m", boost_error=False, mask=EPC_QR_MASK)
+    zxing-cpp (its writer is libzint) encodes it in ~0.5 ms; segno, pure Python, took ~3 ms of every EUR invoice
+    PDF and pay page even with one fixed mask pattern."""
+    code = zxingcpp.create_barcode(payload, zxingcpp.BarcodeFormat.QRCode, ec_level="M")
+    rows = memoryview(code.to_image(scale=1, add_quiet_zones=False)).tolist()  # 0: a dark module, 255: light
+    side = len(rows) + 2 * border
+    lines = []
+    for y, row in enumerate(rows, start=border):
+        x, end = 0, len(row)
+        while x < end:
+            if row[x]:
+                x += 1
+                continue
+            run = x
+            while run < end and not row[run]:
+                run += 1
+            lines.append(f"M{x + border} {y}.5h{run - x}")
+            x = run
+    return (f'<svg width="{side * scale}" height="{side * scale}" class="epc-qr"><title>{escape(title)}</title>'
+            f'<g transform="scale({scale})"><path fill="#fff" d="M0 0h{side}v{side}h-{side}z"/>'
+            f'<path class="qrline" stroke="#000" d="{"".join(lines)}"/></g></svg>')
 
 
 def epc_payload(*, name: str, iban: str, amount: Decimal, text: str, bic: str | None) -> str:
