@@ -78,8 +78,12 @@ def einvoice_refusal(invoice: Invoice) -> str:
 
 
 def _clean(text: str | None) -> str:
-    """Printable text for XML: control characters (except newlines) dropped."""
-    return "".join(ch for ch in str(text or "") if ch == "\n" or ch.isprintable()).strip()
+    """Printable text for XML: control characters (except newlines) dropped. Text printable throughout (most
+    of it; a newline is not) is taken as it is, without a look at each character (~2.5 µs a line's description)."""
+    text = str(text or "")
+    if text.isprintable():
+        return text.strip()
+    return "".join(ch for ch in text if ch == "\n" or ch.isprintable()).strip()
 
 
 def _address_lines(text: str) -> list[str]:
@@ -268,10 +272,13 @@ NAMESPACES = {
     "xsi": "http://www.w3.org/2001/XMLSchema-instance",
     "udt": "urn:un:unece:uncefact:data:standard:UnqualifiedDataType:100",
 }
-RSM, RAM, UDT = (f"{{{NAMESPACES[p]}}}" for p in ("rsm", "ram", "udt"))
+# ``cii_tree`` writes the elements as XML text with these prefixes, inside a root that declares them.
+RSM, RAM, UDT = "rsm:", "ram:", "udt:"
 # The root declares them in drafthorse's order: the prefixes used (always these three) in alphabetical order,
 # then the unused ones.
 ROOT_NAMESPACES = {p: NAMESPACES[p] for p in ("ram", "rsm", "udt", "qdt", "xs", "xsi")}
+_ROOT = RSM + "CrossIndustryInvoice"
+_ROOT_START = f"<{_ROOT}" + "".join(f' xmlns:{p}="{uri}"' for p, uri in ROOT_NAMESPACES.items()) + ">"
 
 
 def serialize(root) -> bytes:
@@ -282,25 +289,42 @@ def serialize(root) -> bytes:
     return etree.tostring(root, encoding="utf-8", xml_declaration=True)
 
 
-def _el(tag: str, *children, text=None, **attrib):
-    """An element, or None when it would be empty (no text, no child): drafthorse leaves those out."""
-    children = [c for c in children if c is not None]
-    text = None if text is None else str(text)
-    if not children and not text:
-        return None
-    node = etree.Element(tag, attrib)
-    node.text = text
-    node.extend(children)  # lxml drops each child's own namespace declaration for the root's
-    return node
+def _xml_text(text: str) -> str:
+    """``text`` as XML character data: ``&``, ``<`` and ``>`` escaped, and a carriage return as ``&#13;`` (a
+    parser would read a literal one as a newline). What the parser gives back is ``text`` itself, as lxml's
+    ``.text`` would have stored it; a character XML cannot carry (``_clean`` drops them from the user's text)
+    fails the parse, as ``.text`` refused it."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
 
 
-def _date(tag: str, day):
-    return _el(tag, _el(UDT + "DateTimeString", text=day.strftime("%Y%m%d"), format="102") if day else None)
+def _xml_attr(value: str) -> str:
+    """``value`` as the text of a double-quoted attribute (a parser would turn literal whitespace into spaces)."""
+    return _xml_text(value).replace('"', "&quot;").replace("\n", "&#10;").replace("\t", "&#9;")
+
+
+def _el(tag: str, *children: str, text=None, attrs: str = "") -> str:
+    """An element as XML text, or '' when it would be empty (no text, no child): drafthorse leaves those out.
+    ``tag`` has its prefix (``ram:ID``); ``attrs`` is written as given (`` schemeID="VA"``, a value escaped by
+    ``_xml_attr``). Text, not an lxml element: ``cii_tree`` parses the whole document once (see there)."""
+    if text is not None:
+        text = _xml_text(str(text))
+        return f"<{tag}{attrs}>{text}</{tag}>" if text else ""
+    inner = "".join(children)
+    return f"<{tag}{attrs}>{inner}</{tag}>" if inner else ""
+
+
+def _date(tag: str, day) -> str:
+    return _el(tag, _el(UDT + "DateTimeString", text=day.strftime("%Y%m%d"), attrs=' format="102"') if day else "")
 
 
 def cii_tree(invoice: Invoice):
     """The CII XML tree of an issued invoice: the elements drafthorse's ``build_document`` gives, in its order,
-    built directly (drafthorse's model objects cost ~5 ms per invoice; a test keeps the two byte-identical)."""
+    built directly (drafthorse's model objects cost ~5 ms per invoice; a test keeps the two byte-identical).
+
+    The document is written as XML text (``_el``, the user's text escaped by ``_xml_text``) and parsed once:
+    an lxml element per ``_el`` cost ~1.9 ms of CPU for 22 lines, the text and its parse ~0.4 ms. The bytes
+    stay lxml's: ``serialize`` writes the parsed tree, so only what the text means has to be right, not how
+    it is escaped."""
     cur, seller, seller_country, buyer_country, category, exemption, rate, money = _facts(invoice)
 
     def address(text: str, country: str):
@@ -310,24 +334,33 @@ def cii_tree(invoice: Invoice):
             _el(RAM + "CountryID", text=country))
 
     def vat_id(value: str):
-        return _el(RAM + "SpecifiedTaxRegistration", _el(RAM + "ID", text=_clean(value), schemeID="VA")) if value \
-            else None
+        return _el(RAM + "SpecifiedTaxRegistration", _el(RAM + "ID", text=_clean(value), attrs=' schemeID="VA"')) \
+            if value else ""
+
+    # What is the same on every line is written once: the tax, and the service period (mostly one for all lines).
+    line_tax = _el(RAM + "ApplicableTradeTax", _el(RAM + "TypeCode", text="VAT"),
+                   _el(RAM + "CategoryCode", text=category), _el(RAM + "RateApplicablePercent", text=rate))
+    periods: dict[tuple, str] = {}
+
+    def period(start, end) -> str:
+        if (start, end) not in periods:
+            periods[start, end] = _el(RAM + "BillingSpecifiedPeriod", _date(RAM + "StartDateTime", start),
+                                      _date(RAM + "EndDateTime", end))
+        return periods[start, end]
 
     def line_item(line):
         return _el(
             RAM + "IncludedSupplyChainTradeLineItem",
             _el(RAM + "AssociatedDocumentLineDocument", _el(RAM + "LineID", text=line.position)),
             _el(RAM + "SpecifiedTradeProduct",
-                _el(RAM + "SellerAssignedID", text=_clean(line.product)) if line.product else None,
+                _el(RAM + "SellerAssignedID", text=_clean(line.product)) if line.product else "",
                 _el(RAM + "Name", text=_clean(line.description) or _clean(line.product))),
             _el(RAM + "SpecifiedLineTradeAgreement",
                 _el(RAM + "NetPriceProductTradePrice", _el(RAM + "ChargeAmount", text=line.unit_price))),
-            _el(RAM + "SpecifiedLineTradeDelivery", _el(RAM + "BilledQuantity", text=line.quantity, unitCode="C62")),
-            _el(RAM + "SpecifiedLineTradeSettlement",
-                _el(RAM + "ApplicableTradeTax", _el(RAM + "TypeCode", text="VAT"),
-                    _el(RAM + "CategoryCode", text=category), _el(RAM + "RateApplicablePercent", text=rate)),
-                _el(RAM + "BillingSpecifiedPeriod", _date(RAM + "StartDateTime", line.service_period_start),
-                    _date(RAM + "EndDateTime", line.service_period_end)),
+            _el(RAM + "SpecifiedLineTradeDelivery", _el(RAM + "BilledQuantity", text=line.quantity,
+                                                    attrs=' unitCode="C62"')),
+            _el(RAM + "SpecifiedLineTradeSettlement", line_tax,
+                period(line.service_period_start, line.service_period_end),
                 _el(RAM + "SpecifiedTradeSettlementLineMonetarySummation",
                     _el(RAM + "LineTotalAmount", text=money(line.amount)))))
 
@@ -343,8 +376,8 @@ def cii_tree(invoice: Invoice):
 
     po_number = _clean(invoice.po_number) if invoice.po_number else ""
     basis = money(invoice.subtotal - invoice.credits_applied)
-    root = etree.Element(RSM + "CrossIndustryInvoice", nsmap=ROOT_NAMESPACES)
-    root.extend([
+    return etree.fromstring("".join([
+        _ROOT_START,
         _el(RSM + "ExchangedDocumentContext",
             _el(RAM + "GuidelineSpecifiedDocumentContextParameter", _el(RAM + "ID", text=GUIDELINE_EN16931))),
         _el(RSM + "ExchangedDocument",
@@ -362,7 +395,8 @@ def cii_tree(invoice: Invoice):
                 _el(RAM + "BuyerTradeParty", _el(RAM + "Name", text=_clean(invoice.account_name)),
                     address(invoice.sold_to_address, buyer_country),
                     _el(RAM + "URIUniversalCommunication", _el(RAM + "URIID", text=invoice.contact_email,
-                                                               schemeID="EM")) if invoice.contact_email else None,
+                                                               attrs=' schemeID="EM"'))
+                    if invoice.contact_email else "",
                     vat_id(invoice.tax_id)),
                 _el(RAM + "BuyerOrderReferencedDocument", _el(RAM + "IssuerAssignedID", text=po_number))),
             _el(RAM + "ApplicableHeaderTradeDelivery",
@@ -373,7 +407,7 @@ def cii_tree(invoice: Invoice):
                 _el(RAM + "SpecifiedTradeSettlementPaymentMeans",
                     _el(RAM + "TypeCode", text=payment_means_code(invoice)),
                     _el(RAM + "Information", text=_clean(invoice.payment_instructions))
-                    if invoice.payment_instructions else None,
+                    if invoice.payment_instructions else "",
                     _el(RAM + "PayeePartyCreditorFinancialAccount", _el(RAM + "IBANID", text=seller["iban"])),
                     _el(RAM + "PayeeSpecifiedCreditorFinancialInstitution", _el(RAM + "BICID", text=seller["bic"]))),
                 _el(RAM + "ApplicableTradeTax",
@@ -393,16 +427,18 @@ def cii_tree(invoice: Invoice):
                     _el(RAM + "ChargeTotalAmount", text=money(ZERO)),
                     _el(RAM + "AllowanceTotalAmount", text=money(invoice.credits_applied)),
                     _el(RAM + "TaxBasisTotalAmount", text=basis),
-                    _el(RAM + "TaxTotalAmount", text=money(invoice.tax), currencyID=cur),
+                    _el(RAM + "TaxTotalAmount", text=money(invoice.tax),
+                        attrs=f' currencyID="{_xml_attr(cur)}"'),
                     _el(RAM + "GrandTotalAmount", text=money(invoice.total)),
-                    _el(RAM + "DuePayableAmount", text=money(invoice.amount_due)))))])
-    return root
+                    _el(RAM + "DuePayableAmount", text=money(invoice.amount_due))))),
+        f"</{_ROOT}>"]))
 
 
 def invoice_einvoice_xml(invoice: Invoice) -> bytes:
     """The CII XML (Factur-X EN 16931) of an issued invoice, validated against the XSD (with the schema
-    parsed once per process, validating costs ~0.4 ms); ``NotAnEInvoice`` for one that cannot be a valid
-    e-invoice (void, or in a currency with more than two decimals)."""
+    parsed once per process, validating costs ~0.1 ms); ``NotAnEInvoice`` for one that cannot be a valid
+    e-invoice (void, or in a currency with more than two decimals). ~0.75 ms of CPU for 22 lines (was
+    ~2.3 ms with an lxml element built per ``_el``)."""
     if refusal := einvoice_refusal(invoice):
         raise NotAnEInvoice(refusal)
     root = cii_tree(invoice)

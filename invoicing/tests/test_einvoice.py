@@ -157,6 +157,43 @@ def test_the_xml_is_byte_for_byte_what_drafthorse_serialises(settings, country, 
     assert invoice_einvoice_xml(invoice) == build_document(invoice).serialize(schema=None)
 
 
+def test_the_users_text_is_escaped_and_cleaned_as_lxml_writes_it():
+    """The XML is written as text and parsed: markup characters, quotes, control characters and carriage
+    returns in what the user typed must come out as drafthorse's lxml elements write them, and mean the same."""
+    invoice = issue("NL", 21, [("1", "100", True), ("2", "5", True)], tax_id="NL123456789B01")
+    nasty = "Tom & Jerry's <b>\"VM\"</b> ]]> &amp; \x01\x1b\x7f\u200b\u2028ok\tend ✓"
+    Invoice.objects.filter(pk=invoice.pk).update(
+        account_name=nasty, profile_name="<Profile> & \"co\"", po_number="PO-<1>&'2'\x07",
+        sold_to_address="Street & <1>\r\nCity \"X\"\r\n\x02\r\nNL", payment_instructions="Pay <now> &\r\nthanks",
+        contact_email="b&c@example.com")
+    invoice.lines.filter(position=1).update(product="SKU<&>\x03", description=nasty)
+    invoice.lines.filter(position=2).update(product="P&2", description="\x04\x05 ")  # no description: the SKU
+    invoice.refresh_from_db()
+    xml = invoice_einvoice_xml(invoice)
+    assert xml == build_document(invoice).serialize(schema=None)
+    tree = etree.fromstring(xml)
+    cleaned = "Tom & Jerry's <b>\"VM\"</b> ]]> &amp; okend ✓"  # control characters (a tab too) dropped
+    assert [n.text for n in tree.iterfind(".//ram:SpecifiedTradeProduct/ram:Name", NS)] == [cleaned, "P&2"]
+    assert text(tree, ".//ram:SpecifiedTradeProduct/ram:SellerAssignedID") == "SKU<&>"
+    assert text(tree, ".//ram:BuyerTradeParty/ram:Name") == cleaned
+    assert text(tree, ".//ram:BuyerOrderReferencedDocument/ram:IssuerAssignedID") == "PO-<1>&'2'"
+    assert [text(tree, f".//ram:BuyerTradeParty//ram:{tag}") for tag in ("LineOne", "LineTwo", "LineThree")] == \
+        ["Street & <1>", 'City "X"', "NL"]
+    assert text(tree, ".//ram:SpecifiedTradeSettlementPaymentMeans/ram:Information") == "Pay <now> &\nthanks"
+    assert b"<ram:Name>Tom &amp; Jerry's &lt;b&gt;\"VM\"&lt;/b&gt; ]]&gt; &amp;amp; okend \xe2\x9c\x93</ram:Name>" \
+        in xml
+    # Text that is not cleaned keeps a carriage return, written as lxml writes it (drafthorse, which parses
+    # its output again, turns it into a newline).
+    Invoice.objects.filter(pk=invoice.pk).update(contact_email="a\rb&c@example.com")
+    invoice.refresh_from_db()
+    node = etree.Element("URIID")
+    node.text = "a\rb&c@example.com"
+    assert etree.tostring(node) == b"<URIID>a&#13;b&amp;c@example.com</URIID>"
+    xml = invoice_einvoice_xml(invoice)
+    assert b'<ram:URIID schemeID="EM">a&#13;b&amp;c@example.com</ram:URIID>' in xml
+    assert text(etree.fromstring(xml), ".//ram:URIUniversalCommunication/ram:URIID") == "a\rb&c@example.com"
+
+
 def test_rendering_twice_gives_the_same_bytes():
     invoice = issue("KW", 5, [("1", "1.2345", True)], "0.5")
     assert invoice_pdf_bytes(invoice) == invoice_pdf_bytes(invoice)
