@@ -14,7 +14,6 @@ from datetime import date, timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -24,7 +23,7 @@ from billing_admin.core.money import round_money
 from billing_admin.core.permissions import SupportAction, require_support
 from billing_admin.core.text import REASON_MAX_LENGTH, clean_text
 from invoicing.hooks import run_before_invoice
-from invoicing.models import Charge, CreditLot, Invoice, InvoiceLine, InvoiceSequence, Payment
+from invoicing.models import Charge, Invoice, InvoiceLine, InvoiceSequence, Payment
 from invoicing.periods import billing_period
 from invoicing.selectors import profiles_due, usable_lots
 from invoicing.services import pipeline
@@ -87,11 +86,7 @@ def invoice_generate(*, profile_id: int, period_start: date, period_end: date,
     ``(invoice, False)``; nothing to bill: ``(None, False)``. The steps after issue are the caller's
     (``invoicing.services.pipeline.after_issue``)."""
     with transaction.atomic():
-        # Whether the profile ever had a credit lot comes with the lock: most never had one, and their usable
-        # lots need no query. (A lot granted while this statement waited for the lock is seen by the next
-        # invoice, as one granted a moment after the run.)
-        profile = BillingProfile.objects.select_for_update().select_related("account").annotate(
-            has_credit_lots=Exists(CreditLot.objects.filter(profile=OuterRef("pk")))).get(pk=profile_id)
+        profile = BillingProfile.objects.select_for_update().select_related("account").get(pk=profile_id)
         issued = Invoice.objects.issued_for(profile_id=profile.pk, period_start=period_start, period_end=period_end)
         if issued.exists():  # a second run or a redelivered task (the usual case reads no row)
             return issued.get(), False
@@ -103,8 +98,7 @@ def invoice_generate(*, profile_id: int, period_start: date, period_end: date,
             return None, False  # no charges: a profile with credits only gets no empty invoice either
         account = profile.account
         currency = profile.currency
-        lots = list(usable_lots(profile.pk, issue_date).filter(currency=currency).select_for_update()) \
-            if profile.has_credit_lots else []
+        lots = list(usable_lots(profile.pk, issue_date).filter(currency=currency).select_for_update())
         draft = invoice_draft(charges=charges, lots=lots, currency=currency, tax_rate=account.tax_rate)
         sequence, number = _next_number(account, issue_date.year)
         # The invoice is inserted with its final figures (one write, not an insert and an update).
