@@ -11,6 +11,7 @@ from django.conf import settings
 from django.urls import reverse
 
 from conftest import grant
+from invoicing.selectors import epc_data, epc_qr_svg
 from invoicing.services.einvoice import invoice_einvoice_xml
 from invoicing.services.pdf import invoice_html, invoice_pdf_bytes
 from invoicing.tests.factories import InvoiceFactory
@@ -32,10 +33,11 @@ def pay_page(profile, invoice):
     return response.text
 
 
-def scan_svg(svg: str) -> list[str]:
-    """The bytes a scanner reads off the inline SVG's QR code (a banking app decodes them by the payload's
-    character set; ours are ASCII): its stroked rows drawn as pixels (4 per module, as the SVG's scale), then
-    zxing-cpp's reader. Anything else in the SVG than our light square and dark rows fails here."""
+def scan_svg(svg: str) -> list[bytes]:
+    """The bytes a scanner reads off the inline SVG's QR code: its stroked rows drawn as pixels (4 per module, as
+    the SVG's scale), then zxing-cpp's reader. Anything else in the SVG than our light square and dark rows
+    fails here, and so does a code that is not what the EPC guidelines ask: error correction level M, version
+    13 at most, and no ECI (ZXing-based scanners refuse ECI 899, "binary")."""
     from PIL import Image
 
     background, rows = re.fullmatch(
@@ -45,7 +47,12 @@ def scan_svg(svg: str) -> list[str]:
     image = Image.new("L", (int(background) * 4, int(background) * 4), 255)
     for x, y, run in re.findall(r"M(\d+) (\d+)\.5h(\d+)", rows):
         image.paste(0, (int(x) * 4, int(y) * 4, (int(x) + int(run)) * 4, (int(y) + 1) * 4))
-    return [r.bytes.decode() for r in zxingcpp.read_barcodes(image) if r.format == zxingcpp.BarcodeFormat.QRCode]
+    codes = [r for r in zxingcpp.read_barcodes(image, text_mode=zxingcpp.TextMode.HexECI)
+             if r.format == zxingcpp.BarcodeFormat.QRCode]
+    for code in codes:
+        assert code.text.startswith("5D 51 31 "), "the code carries an ECI (its symbology identifier is not ]Q1)"
+        assert code.ec_level == "M" and int(code.extra["Version"]) <= 13, code.extra
+    return [bytes.fromhex(code.text[len("5D 51 31 "):]) for code in codes]
 
 
 def test_wire_transfer_profile_sees_iban_bic_amount_reference_and_an_epc_qr_code():
@@ -70,7 +77,7 @@ def test_wire_transfer_profile_sees_iban_bic_amount_reference_and_an_epc_qr_code
     assert lines[-1] == invoice.number and Decimal(lines[7][3:]) == amount == Decimal("121.00")
     # ... and the page shows a QR code that scans as exactly that payload, as inline SVG without style attributes.
     svg = page[page.index("<svg"):page.index("</svg>") + 6]
-    assert scan_svg(svg) == [payload]
+    assert scan_svg(svg) == [payload.encode()]
     assert "style=" not in svg and "<script" not in page.split("<main")[-1]
 
 
@@ -117,7 +124,7 @@ def test_the_pdf_of_a_eur_invoice_carries_the_epc_qr_code_of_its_amount_due():
     seller = settings.SELLER
     html = invoice_html(invoice)
     expected = segno.helpers._make_epc_qr_data(seller["name"], seller["iban"], Decimal("121.00"),
-                                               text=invoice.number, bic=seller["bic"]).decode()
+                                               text=invoice.number, bic=seller["bic"])
     assert scan_svg(html[html.index("<svg"):html.index("</svg>") + 6]) == [expected]
     usd = InvoiceFactory(profile=BillingProfileFactory(account__country="US"), unit_price="100")
     assert "<svg" not in invoice_html(usd)
@@ -169,3 +176,24 @@ def test_an_invoice_to_be_paid_by_transfer_says_so_and_carries_the_qr_code():
     invoice = InvoiceFactory(profile=profile, unit_price="100")
     assert invoice.payment_means == "transfer"
     assert "<svg" in invoice_html(invoice)
+
+
+def test_the_longest_epc_payload_still_fits_the_code_the_guidelines_allow():
+    """331 bytes, the most an EPC QR code carries (name 70, IBAN 34, BIC 11, amount, remittance text 140):
+    version 13 at most, level M, no ECI, and it scans as those bytes."""
+    data = epc_data(name="N" * 70, iban="NL91ABNA0417164300", amount=Decimal("999999999.99"), text="t" * 140,
+                    bic="ABNANL2AXXX")
+    assert scan_svg(epc_qr_svg(data, title="EPC")) == [data]
+
+
+def test_a_seller_name_outside_ascii_gets_a_pay_page_and_a_code_in_its_declared_character_set(settings):
+    """"Müller" is written in ISO 8859-1 (the payload's third line says 2): the page showed nothing but an
+    error before (the payload was read as UTF-8), and the code must carry those very bytes."""
+    settings.SELLER = {**settings.SELLER, "name": "Müller & Söhne Cloud GmbH"}
+    profile = BillingProfileFactory()
+    invoice = InvoiceFactory(profile=profile, unit_price="100")
+    page = pay_page(profile, invoice)
+    svg = page[page.index("<svg"):page.index("</svg>") + 6]
+    [data] = scan_svg(svg)
+    assert data.split(b"\n")[2] == b"2" and data.split(b"\n")[5] == "Müller & Söhne Cloud GmbH".encode("latin-1")
+    assert "Müller &amp; Söhne Cloud GmbH" in page
