@@ -129,12 +129,8 @@ def worker_steps() -> Counter:
     """CPU seconds so far of each step of the invoice run in the worker's pool processes (bench/timed_worker.py),
     and ``renders``: WeasyPrint's calls."""
     steps = Counter()
-    for path in WORKER_TIMES.iterdir():
-        try:
-            spent = json.loads(path.read_text())
-        except (OSError, ValueError):  # being written: read again
-            time.sleep(0.05)
-            spent = json.loads(path.read_text())
+    for path in WORKER_TIMES.glob("[0-9]*[0-9]"):  # each file is replaced whole (timed_worker._write)
+        spent = json.loads(path.read_text())
         for step, (seconds, calls) in spent.items():
             steps[step] += seconds
             if step == "weasyprint":
@@ -251,6 +247,9 @@ def main() -> None:
             deadline = time.monotonic() + 10
             while (steps := worker_steps())["renders"] - steps0["renders"] < len(batch) and time.monotonic() < deadline:
                 time.sleep(0.01)
+            if steps["renders"] - steps0["renders"] < len(batch):
+                print(f"warning: the worker reported {steps['renders'] - steps0['renders']:.0f} of {len(batch)} "
+                      f"renders this round; its steps' times are short by the rest")
             pipe_cpu = cpu_seconds(worker.pid) - cpu0
             steps.subtract(steps0)
             main_cpu = cpu_seconds(worker.pid, children=False) - main0

@@ -66,7 +66,9 @@ _timed(documents, "invoice_render_and_send", "after_issue")
 @worker_process_init.connect  # after the project's own handler: its warm-up render counts before the first task
 @task_postrun.connect
 def _write(**kwargs) -> None:
-    (TIMES / str(os.getpid())).write_text(json.dumps(_spent))
+    path = TIMES / str(os.getpid())
+    path.with_suffix(".new").write_text(json.dumps(_spent))
+    path.with_suffix(".new").replace(path)  # the bench never reads half a file
 
 
 if __name__ == "__main__":
