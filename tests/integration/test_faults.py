@@ -17,6 +17,7 @@ import pytest
 
 from invoicing.models import Invoice
 from invoicing.services.charges import purchase_record
+from invoicing.services.email import invoice_message_id
 from invoicing.tasks.billing import daily_billing_task
 from profiles.tests.factories import BillingAccountFactory, BillingProfileFactory
 from tests.integration.conftest import mail_counts, queue_drained, use_broker, wait_for
@@ -43,7 +44,10 @@ def outcome(sink, profiles) -> dict:
     """What the run left behind: issued, rendered, e-mailed (state and messages), duplicates, numbers."""
     invoices = list(Invoice.objects.filter(profile__in=profiles).order_by("sequence"))
     counts = mail_counts(sink, invoices)
+    message_ids = {inv.number: {str(m["Message-ID"]) for m in sink.messages if inv.number in str(m["Subject"])}
+                   for inv in invoices}
     return {
+        "message_ids": message_ids,
         "invoices": invoices,
         "issued": len(invoices),
         "rendered": sum(bool(inv.pdf and inv.pdf_sha256) for inv in invoices),
@@ -56,13 +60,19 @@ def outcome(sink, profiles) -> dict:
     }
 
 
-def assert_exactly_once(result: dict, n: int):
+def assert_exactly_once(result: dict, n: int, *, in_flight: int = 0):
+    """Every invoice issued once with gapless numbers, rendered, and e-mailed once. ``in_flight``: how many
+    e-mails may go out twice, the ones a worker killed in the window between the server's acceptance and the
+    commit of the delivery had in hand (one per pool process at most; see invoicing/services/email.py). Every
+    copy of an invoice's e-mail carries the invoice's one Message-ID, so a recipient's mail system keeps one."""
     assert result["issued"] == n and result["per_profile"] == 1, result
     assert result["sequences"] == list(range(1, n + 1)), f"numbers not gapless: {result['sequences']}"
     assert result["rendered"] == n, result
     assert result["sent_state"] == n, result
-    assert result["emailed"] == n and result["duplicated"] == 0, result
-    assert result["messages"] == n, result
+    assert result["emailed"] == n and result["duplicated"] <= in_flight, result
+    assert result["messages"] == n + result["duplicated"], result
+    for inv in result["invoices"]:
+        assert result["message_ids"][inv.number] == {invoice_message_id(inv)}, result["message_ids"]
 
 
 def server_gone(error: str) -> bool:
@@ -105,8 +115,10 @@ def test_worker_killed_mid_run_and_a_new_one_finishes_every_invoice_exactly_once
         fault_summary(
             "worker killed", injected=f"SIGKILL of the worker and its pool after {at_kill[0]} issued / {at_kill[1]} "
             f"e-mailed, new worker started", expected=n, issued=result["issued"], emailed=result["emailed"],
-            duplicated=result["duplicated"], extra=f"numbers 1..{max(result['sequences'], default=0)}")
-    assert_exactly_once(result, n)
+            duplicated=result["duplicated"], extra=f"numbers 1..{max(result['sequences'], default=0)}"
+            + (", each duplicate with its invoice's one Message-ID" if result["duplicated"] else ""))
+    # The two pool processes may each have been between the server's acceptance and the commit.
+    assert_exactly_once(result, n, in_flight=2)
 
 
 # --- SMTP outage -------------------------------------------------------------------------------
