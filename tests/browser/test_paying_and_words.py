@@ -87,10 +87,13 @@ def open_profile(page, login, email, profile, tab=""):
 
 
 def scan_qr_codes(png: bytes) -> list[str]:
-    """What a banking app's scanner reads from these pixels (the bytes; ours are ASCII)."""
+    """What a banking app's scanner reads from these pixels (the bytes; ours are ASCII). Each code must have no
+    ECI (symbology identifier ]Q1): scanners built on ZXing refuse the "binary" ECI 899."""
     from PIL import Image
 
-    return [result.bytes.decode() for result in zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))]
+    read = zxingcpp.read_barcodes(Image.open(io.BytesIO(png)), text_mode=zxingcpp.TextMode.HexECI)
+    assert all(result.text.startswith("5D 51 31 ") for result in read), [result.text[:20] for result in read]
+    return [result.bytes.decode() for result in read]
 
 
 # --- Paying and status -------------------------------------------------------------------------------
