@@ -2,7 +2,7 @@
 in the steps of the invoice run added up, by step, in a file per process under ``$BENCH_WORKER_TIMES``
 (JSON: ``{step: [CPU seconds, calls]}``, written after each task).
 
-The steps are WeasyPrint (``render_pdf_bytes``), issuing (``invoice_generate``), the invoice's HTML and its
+The steps are WeasyPrint (``render_pdf_bytes``), issuing (``invoices_generate``), the invoice's HTML and its
 e-invoice XML, the e-mail's message, and the whole step after issuing (``invoice_render_and_send``: PDF,
 storing, claiming and sending). The worker's CPU against WeasyPrint's share of it, measured in the same
 processes at the same moments, is the pipeline's own cost per invoice without the host's drift: the
@@ -56,7 +56,7 @@ def _timed(module, name: str, step: str) -> None:
 
 
 _timed(pdf, "render_pdf_bytes", "weasyprint")
-_timed(billing, "invoice_generate", "issuing")
+_timed(billing, "invoices_generate", "issuing")
 _timed(pdf, "invoice_html", "html")
 _timed(pdf, "invoice_einvoice_xml", "xml")
 _timed(email, "build_invoice_email", "email_message")

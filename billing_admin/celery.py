@@ -18,6 +18,7 @@ app.conf.imports = [*app.conf.imports, *(f"invoicing.tasks.{m}" for m in ("billi
 # after the whole day's run, and a run cut short leaves finished invoices behind.
 TASK_PRIORITIES = {
     "invoicing.daily_billing": 9,
+    "invoicing.generate_invoices": 6,
     "invoicing.generate_invoice": 6,
     "invoicing.render_invoice_pdf": 3,
     "invoicing.email_invoice": 0,

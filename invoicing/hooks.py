@@ -1,7 +1,7 @@
 """What higher layers add to the invoice run and the demo data, registered from their ``AppConfig.ready()``.
 
-``register_before_invoice(fn)``: ``fn(profile_id=..., period_end=...)`` runs inside
-``invoice_generate``'s transaction (the profile row locked), before the profile's uninvoiced
+``register_before_invoice(fn)``: ``fn(profile_ids=[...], period_end=...)`` runs inside the transaction
+that issues those profiles' invoices (``invoices_generate``: their rows locked), before their uninvoiced
 charges are gathered; it may add charges whose service period ends by ``period_end`` (e.g. the
 monthly charges of subscriptions). It must be idempotent: a second run adds nothing.
 """
@@ -21,9 +21,9 @@ def register_before_invoice(fn: BeforeInvoice) -> BeforeInvoice:
     return fn
 
 
-def run_before_invoice(*, profile_id: int, period_end: date) -> None:
+def run_before_invoice(*, profile_ids: list[int], period_end: date) -> None:
     for fn in list(_before_invoice):
-        fn(profile_id=profile_id, period_end=period_end)
+        fn(profile_ids=profile_ids, period_end=period_end)
 
 
 # ``fn(users=...)``: seed_demo calls it after its own data (``users``: the demo users by e-mail name).

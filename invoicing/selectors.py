@@ -117,8 +117,13 @@ def credit_transactions_for(*, profile):
 
 def usable_lots(profile_id: int, on_date: date):
     """Active lots usable on ``on_date``, in the order credits are consumed: earliest expiry first."""
-    return CreditLot.objects.filter(profile_id=profile_id).usable_on(on_date).order_by(
-        "expiration_date", "start_date", "pk")
+    return usable_lots_of([profile_id], on_date)
+
+
+def usable_lots_of(profile_ids: list[int], on_date: date):
+    """``usable_lots`` of several profiles, by profile."""
+    return CreditLot.objects.filter(profile_id__in=profile_ids).usable_on(on_date).order_by(
+        "profile_id", "expiration_date", "start_date", "pk")
 
 
 # --- invoices --------------------------------------------------------------------------------

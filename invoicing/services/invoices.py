@@ -10,10 +10,13 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from itertools import groupby
+from operator import attrgetter
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.db.models import Case, Value, When
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -25,32 +28,38 @@ from billing_admin.core.text import REASON_MAX_LENGTH, clean_text
 from invoicing.hooks import run_before_invoice
 from invoicing.models import Charge, Invoice, InvoiceLine, InvoiceSequence, Payment
 from invoicing.periods import billing_period
-from invoicing.selectors import profiles_due, usable_lots
+from invoicing.selectors import profiles_due, usable_lots_of
 from invoicing.services import pipeline
 from invoicing.services.credits import credit_lots_expire, credits_apply_to_invoice, credits_return_for_invoice
-from invoicing.services.drafts import invoice_draft, invoice_preview
+from invoicing.services.drafts import InvoiceDraft, invoice_draft, invoice_preview
 from invoicing.tasks.documents import render_invoice_pdf_task
 from profiles.models import BillingProfile, PaymentMethod
 
 log = logging.getLogger(__name__)
 
 
-_TAKE_NUMBER = ("UPDATE invoicing_invoicesequence SET last_number = last_number + 1 "
-                "WHERE account_id = %s AND year = %s RETURNING last_number")
+_TAKE_NUMBERS = ("UPDATE invoicing_invoicesequence SET last_number = last_number + %s "
+                 "WHERE account_id = %s AND year = %s RETURNING last_number")
 
 
-def _next_number(account, year: int) -> tuple[int, str]:
-    """Take the next gapless number for the account and year: one ``UPDATE ... RETURNING`` (the ORM has no
-    update that returns), whose row lock holds until the invoice's transaction ends; a rollback gives the
-    number back."""
-    with connection.cursor() as cursor:
-        cursor.execute(_TAKE_NUMBER, [account.pk, year])
-        row = cursor.fetchone()
-        if row is None:  # the account's first invoice of the year (get_or_create settles a race)
-            InvoiceSequence.objects.get_or_create(account=account, year=year)
-            cursor.execute(_TAKE_NUMBER, [account.pk, year])
+def _take_numbers(profiles: list[BillingProfile], year: int) -> dict[int, tuple[int, str]]:
+    """The next gapless numbers of the year for the profiles (sorted by account), each account's in the
+    profiles' order: one ``UPDATE ... RETURNING`` per account (the ORM has no update that returns), whose row
+    lock holds until the invoices' transaction ends; a rollback gives the numbers back."""
+    numbers = {}
+    for _account_id, same_account in groupby(profiles, key=attrgetter("account_id")):
+        same_account = list(same_account)
+        account, count = same_account[0].account, len(same_account)
+        with connection.cursor() as cursor:
+            cursor.execute(_TAKE_NUMBERS, [count, account.pk, year])
             row = cursor.fetchone()
-    return row[0], f"{account.number_prefix}-{year}-{row[0]:06d}"
+            if row is None:  # the account's first invoice of the year (get_or_create settles a race)
+                InvoiceSequence.objects.get_or_create(account=account, year=year)
+                cursor.execute(_TAKE_NUMBERS, [count, account.pk, year])
+                row = cursor.fetchone()
+        for sequence, profile in enumerate(same_account, start=row[0] - count + 1):
+            numbers[profile.pk] = (sequence, f"{account.number_prefix}-{year}-{sequence:06d}")
+    return numbers
 
 
 def _remember_lines(invoice: Invoice, lines: list[InvoiceLine]) -> None:
@@ -62,12 +71,12 @@ def _remember_lines(invoice: Invoice, lines: list[InvoiceLine]) -> None:
     invoice._prefetched_objects_cache = {"lines": queryset}
 
 
-def payment_instructions(profile: BillingProfile, number: str, amount_due=None) -> tuple[str, str]:
-    """How the invoice is to be paid: ``(Invoice.PaymentMeans, the sentence printed under "How to pay")``."""
+def payment_instructions(method: PaymentMethod | None, number: str, amount_due=None) -> tuple[str, str]:
+    """How the invoice is to be paid, by the profile's default payment ``method`` (None: it has none):
+    ``(Invoice.PaymentMeans, the sentence printed under "How to pay")``."""
     means = Invoice.PaymentMeans
     if amount_due is not None and amount_due <= 0:
         return means.NOTHING_DUE, _("Nothing to pay: credits cover this invoice in full.")
-    method = profile.payment_methods.filter(is_default=True).first()
     seller = settings.SELLER
     if method and method.kind == PaymentMethod.Kind.CARD:
         return means.CARD, _("The card ending %(last4)s will be charged for the amount due.") % {
@@ -80,64 +89,150 @@ def payment_instructions(profile: BillingProfile, number: str, amount_due=None) 
         "name": seller["name"], "iban": seller["iban"], "bic": seller["bic"], "number": number}
 
 
+@dataclass
+class Issued:
+    """What ``invoices_generate`` did for each profile it was given."""
+    invoices: dict[int, tuple[Invoice | None, bool]] = field(default_factory=dict)  # profile id → as below
+    failures: dict[int, Exception] = field(default_factory=dict)  # profile id → why it has no invoice now
+
+
 def invoice_generate(*, profile_id: int, period_start: date, period_end: date,
                      issue_date: date) -> tuple[Invoice | None, bool]:
     """Issue the profile's invoice for the period: ``(invoice, True)``; the one already issued:
     ``(invoice, False)``; nothing to bill: ``(None, False)``. The steps after issue are the caller's
     (``invoicing.services.pipeline.after_issue``)."""
+    issued = invoices_generate(profile_ids=[profile_id], period_start=period_start, period_end=period_end,
+                               issue_date=issue_date)
+    if profile_id in issued.failures:
+        raise issued.failures[profile_id]
+    return issued.invoices[profile_id]
+
+
+def invoices_generate(*, profile_ids: list[int], period_start: date, period_end: date, issue_date: date) -> Issued:
+    """Issue the invoices of several profiles for the period, in one transaction whose statements each serve
+    all of them (``invoice_generate`` says what each profile gets). A batch cost ~11 statements and one
+    commit instead of as many per invoice: ~7 ms of a worker's CPU per invoice.
+
+    If the batch fails, nothing of it is written and each profile is issued again in a transaction of its own,
+    so that one profile's failure (in ``failures``) stops no other profile's invoice."""
+    ids = sorted(set(profile_ids))
+    try:
+        return _issue(ids, period_start, period_end, issue_date)
+    except Exception as exc:
+        if len(ids) == 1:
+            return Issued(failures={ids[0]: exc})
+        log.warning("issuing a batch of %s invoices failed; issuing them one by one", len(ids), exc_info=True)
+    issued = Issued()
+    for profile_id in ids:
+        try:
+            one = _issue([profile_id], period_start, period_end, issue_date)
+        except Exception as exc:  # noqa: BLE001 - the caller reports it; the batch's other invoices go on
+            issued.failures[profile_id] = exc
+        else:
+            issued.invoices.update(one.invoices)
+            issued.failures.update(one.failures)
+    return issued
+
+
+def _issue(profile_ids: list[int], period_start: date, period_end: date, issue_date: date) -> Issued:
+    issued = Issued()
     with transaction.atomic():
-        profile = BillingProfile.objects.select_for_update().select_related("account").get(pk=profile_id)
-        issued = Invoice.objects.issued_for(profile_id=profile.pk, period_start=period_start, period_end=period_end)
-        if issued.exists():  # a second run or a redelivered task (the usual case reads no row)
-            return issued.get(), False
-        run_before_invoice(profile_id=profile.pk, period_end=period_end)  # e.g. subscriptions' monthly charges
-        charges = list(Charge.objects.select_for_update().filter(
-            profile=profile, invoice__isnull=True, service_period_end__lte=period_end).order_by(
-            "service_period_start", "pk"))
-        if not charges:
-            return None, False  # no charges: a profile with credits only gets no empty invoice either
-        account = profile.account
-        currency = profile.currency
-        lots = list(usable_lots(profile.pk, issue_date).filter(currency=currency).select_for_update())
-        draft = invoice_draft(charges=charges, lots=lots, currency=currency, tax_rate=account.tax_rate)
-        sequence, number = _next_number(account, issue_date.year)
-        # The invoice is inserted with its final figures (one write, not an insert and an update).
-        with translation.override(profile.invoice_language):
-            means, instructions = payment_instructions(profile, number, draft.total)
-        invoice = Invoice(
-            profile=profile, account=account, number=number, sequence=sequence, year=issue_date.year,
-            period_start=period_start, period_end=period_end, issue_date=issue_date,
-            due_date=issue_date + timedelta(days=account.payment_terms_days), currency=currency,
-            language=profile.invoice_language, account_name=account.name, sold_to_address=account.sold_to_address,
-            tax_id=account.tax_id, profile_name=profile.name, bill_to_address=profile.bill_to_address,
-            contact_name=profile.contact_name, contact_email=profile.contact_email, po_number=profile.po_number,
-            subtotal=draft.subtotal, credits_applied=draft.credits_applied, tax_rate=account.tax_rate,
-            tax=draft.tax, total=draft.total, amount_due=draft.total, payment_instructions=instructions,
-            payment_means=means,
-            email_status=(Invoice.EmailStatus.PENDING if profile.invoice_email_opt_in
-                          else Invoice.EmailStatus.NOT_REQUESTED),
-        )
-        if invoice.amount_due <= 0:
-            # Credits paid it all: settled at issue, so it never turns past due or asks to be paid.
-            invoice.status, invoice.paid_at = Invoice.Status.PAID, timezone.now()
-        # Field checks only: the database holds the constraints on insert, and checking each one here
-        # first cost 22 extra round trips per invoice. The profile is the row locked above and the account
-        # came with it (their foreign keys need no query to prove they exist).
-        invoice.full_clean(exclude=["pdf", "profile", "account"], validate_unique=False, validate_constraints=False)
-        invoice.save()
-        lines = InvoiceLine.objects.bulk_create([
-            InvoiceLine(invoice=invoice, charge=c, position=i, product=c.product, description=c.description,
-                        quantity=c.quantity, unit_price=c.unit_price, amount=c.amount,
-                        service_period_start=c.service_period_start, service_period_end=c.service_period_end,
-                        credit_eligible=c.credit_eligible, credits_applied=line.credits_applied)
-            for i, (c, line) in enumerate(zip(charges, draft.lines, strict=True), start=1)
-        ])
-        _remember_lines(invoice, lines)
-        Charge.objects.filter(pk__in=[c.pk for c in charges]).update(invoice=invoice)
-        credits_apply_to_invoice(invoice=invoice, draft=draft)
-        activity.record(actor=None, verb="invoice.issued", target=invoice, profile=profile,
-                        changes={"number": number, "amount_due": str(invoice.amount_due), "currency": currency})
-    return invoice, True
+        # The profiles and their accounts locked in one order (account, then profile) in every batch: two
+        # batches that share profiles or accounts wait for each other, they never deadlock.
+        profiles = list(BillingProfile.objects.select_for_update().select_related("account").filter(
+            pk__in=profile_ids).order_by("account_id", "pk"))
+        for profile_id in set(profile_ids) - {p.pk for p in profiles}:
+            issued.failures[profile_id] = BillingProfile.DoesNotExist(f"no billing profile {profile_id}")
+        # A second run or a redelivered task finds the invoice issued (the usual case reads no row).
+        for invoice in Invoice.objects.filter(profile_id__in=profile_ids, period_start=period_start,
+                                              period_end=period_end).exclude(status=Invoice.Status.VOID):
+            issued.invoices[invoice.profile_id] = (invoice, False)
+        profiles = [p for p in profiles if p.pk not in issued.invoices]
+        if not profiles:
+            return issued
+        run_before_invoice(profile_ids=[p.pk for p in profiles], period_end=period_end)  # e.g. subscriptions
+        charges = _by_profile(Charge.objects.select_for_update().filter(
+            profile_id__in=[p.pk for p in profiles], invoice__isnull=True,
+            service_period_end__lte=period_end).order_by("profile_id", "service_period_start", "pk"))
+        for profile in profiles:
+            if profile.pk not in charges:  # a profile with credits only gets no empty invoice either
+                issued.invoices[profile.pk] = (None, False)
+        profiles = [p for p in profiles if p.pk in charges]
+        if not profiles:
+            return issued
+        ids = [p.pk for p in profiles]
+        lots = _by_profile(usable_lots_of(ids, issue_date).select_for_update())
+        methods = {m.profile_id: m for m in PaymentMethod.objects.filter(profile_id__in=ids, is_default=True)}
+        numbers = _take_numbers(profiles, issue_date.year)
+        invoices, lines, events = [], [], []
+        for profile in profiles:
+            sequence, number = numbers[profile.pk]
+            invoice, draft = _new_invoice(profile, charges[profile.pk], lots.get(profile.pk, []),
+                                          methods.get(profile.pk), sequence, number, period_start, period_end,
+                                          issue_date)
+            invoices.append((invoice, draft))
+        # Each invoice is inserted with its final figures (one write, not an insert and an update).
+        Invoice.objects.bulk_create([invoice for invoice, _draft in invoices])
+        for invoice, draft in invoices:
+            own = [InvoiceLine(invoice=invoice, charge=line.charge, position=i, product=line.charge.product,
+                               description=line.charge.description, quantity=line.charge.quantity,
+                               unit_price=line.charge.unit_price, amount=line.charge.amount,
+                               service_period_start=line.charge.service_period_start,
+                               service_period_end=line.charge.service_period_end,
+                               credit_eligible=line.charge.credit_eligible, credits_applied=line.credits_applied)
+                   for i, line in enumerate(draft.lines, start=1)]
+            _remember_lines(invoice, own)
+            lines += own
+        InvoiceLine.objects.bulk_create(lines)
+        Charge.objects.filter(pk__in=[c.pk for p in ids for c in charges[p]]).update(invoice_id=Case(
+            *[When(profile_id=invoice.profile_id, then=Value(invoice.pk)) for invoice, _draft in invoices]))
+        for invoice, draft in invoices:
+            credits_apply_to_invoice(invoice=invoice, draft=draft)
+            events.append(activity.event(actor=None, verb="invoice.issued", target=invoice, changes={
+                "number": invoice.number, "amount_due": str(invoice.amount_due), "currency": invoice.currency}))
+            issued.invoices[invoice.profile_id] = (invoice, True)
+        activity.record_all(events)
+    return issued
+
+
+def _new_invoice(profile: BillingProfile, charges: list[Charge], lots: list, method: PaymentMethod | None,
+                 sequence: int, number: str, period_start: date, period_end: date,
+                 issue_date: date) -> tuple[Invoice, InvoiceDraft]:
+    """The profile's invoice (not saved) and its draft: the charges to bill and what its lots give."""
+    account, currency = profile.account, profile.currency
+    lots = [lot for lot in lots if lot.currency == currency]
+    draft = invoice_draft(charges=charges, lots=lots, currency=currency, tax_rate=account.tax_rate)
+    with translation.override(profile.invoice_language):
+        means, instructions = payment_instructions(method, number, draft.total)
+    invoice = Invoice(
+        profile=profile, account=account, number=number, sequence=sequence, year=issue_date.year,
+        period_start=period_start, period_end=period_end, issue_date=issue_date,
+        due_date=issue_date + timedelta(days=account.payment_terms_days), currency=currency,
+        language=profile.invoice_language, account_name=account.name, sold_to_address=account.sold_to_address,
+        tax_id=account.tax_id, profile_name=profile.name, bill_to_address=profile.bill_to_address,
+        contact_name=profile.contact_name, contact_email=profile.contact_email, po_number=profile.po_number,
+        subtotal=draft.subtotal, credits_applied=draft.credits_applied, tax_rate=account.tax_rate,
+        tax=draft.tax, total=draft.total, amount_due=draft.total, payment_instructions=instructions,
+        payment_means=means,
+        email_status=(Invoice.EmailStatus.PENDING if profile.invoice_email_opt_in
+                      else Invoice.EmailStatus.NOT_REQUESTED),
+    )
+    if invoice.amount_due <= 0:
+        # Credits paid it all: settled at issue, so it never turns past due or asks to be paid.
+        invoice.status, invoice.paid_at = Invoice.Status.PAID, timezone.now()
+    # Field checks only: the database holds the constraints on insert, and checking each one here
+    # first cost 22 extra round trips per invoice. The profile is the row locked above and the account
+    # came with it (their foreign keys need no query to prove they exist).
+    invoice.full_clean(exclude=["pdf", "profile", "account"], validate_unique=False, validate_constraints=False)
+    return invoice, draft
+
+
+def _by_profile(queryset) -> dict[int, list]:
+    """The rows of ``queryset``, in its order, by their profile's id."""
+    rows: dict[int, list] = {}
+    for row in queryset:
+        rows.setdefault(row.profile_id, []).append(row)
+    return rows
 
 
 def invoice_void(*, actor, invoice: Invoice, reason: str) -> Invoice:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import date
+from itertools import groupby
+from operator import itemgetter
 
 from celery import shared_task
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 
@@ -12,23 +16,27 @@ from billing_admin.core.dates import billing_today
 from invoicing.models import Invoice
 from invoicing.selectors import profiles_due
 from invoicing.services import pipeline
-from invoicing.services.invoices import billing_period, invoice_generate
+from invoicing.services.invoices import billing_period, invoice_generate, invoices_generate
 from invoicing.tasks.documents import QUEUE, RENDER_HERE, TRANSIENT_ERRORS, email_invoice_task, render_invoice_pdf_task
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(name="invoicing.daily_billing", acks_late=True, autoretry_for=TRANSIENT_ERRORS, retry_backoff=True,
              max_retries=5)
 def daily_billing_task(day: str | None = None) -> int:
-    """Enqueue one invoice task per active profile whose invoice day is today; finish unfinished work."""
+    """Enqueue the invoices of the active profiles whose invoice day is today, in batches; finish unfinished
+    work. Returns how many profiles' invoices were enqueued."""
     billing_day = date.fromisoformat(day) if day else billing_today()
     start, end = billing_period(billing_day)
     invoiced = Invoice.objects.filter(profile=OuterRef("pk"), period_start=start, period_end=end).exclude(
         status=Invoice.Status.VOID)
-    count = 0
     # The beat sweeps again hourly after the billing hour: only the profiles still without their invoice.
-    for profile_id in profiles_due(billing_day).exclude(Exists(invoiced)).values_list("pk", flat=True):
-        generate_invoice_task.delay(profile_id, billing_day.isoformat())
-        count += 1
+    due = profiles_due(billing_day).exclude(Exists(invoiced)).order_by("account_id", "pk").values_list(
+        "account_id", "pk")
+    count = 0
+    for _account_id, rows in groupby(due, key=itemgetter(0)):
+        count += enqueue_invoices([pk for _account, pk in rows], billing_day)
     # Recovery: a worker killed after issuing but before the PDF or the e-mail left the rest undone.
     for invoice_id in Invoice.objects.exclude(status=Invoice.Status.VOID).filter(pdf="").values_list("pk", flat=True):
         render_invoice_pdf_task.delay(invoice_id)
@@ -38,21 +46,58 @@ def daily_billing_task(day: str | None = None) -> int:
     return count
 
 
+def enqueue_invoices(profile_ids: list[int], day: date) -> int:
+    """Enqueue the profiles' invoices for ``day`` (one account's, best: each batch locks its accounts) as tasks
+    of at most ``INVOICE_BATCH_SIZE`` profiles, of sizes as even as can be. Returns how many profiles."""
+    batches = -(-len(profile_ids) // settings.INVOICE_BATCH_SIZE)
+    for i in range(batches):
+        generate_invoices_task.delay(profile_ids[i::batches], day.isoformat())
+    return len(profile_ids)
+
+
+@shared_task(name="invoicing.generate_invoices", acks_late=True, autoretry_for=TRANSIENT_ERRORS,
+             retry_backoff=True, max_retries=5)
+def generate_invoices_task(profile_ids: list[int], day: str) -> list[int]:
+    """Issue the profiles' invoices in one transaction (``invoices_generate``), then render and mail each as
+    ``generate_invoice_task`` does. A profile's failure stops no other's; the task raises it at the end (a
+    transient one first: the task runs again, and finds issued what was)."""
+    billing_day = date.fromisoformat(day)
+    start, end = billing_period(billing_day)
+    issued = invoices_generate(profile_ids=profile_ids, period_start=start, period_end=end, issue_date=billing_day)
+    failures = list(issued.failures.values())
+    for profile_id in profile_ids:
+        invoice, created = issued.invoices.get(profile_id, (None, False))
+        try:
+            _after_generate(invoice, created)
+        except Exception as exc:  # noqa: BLE001 - raised below, once the batch's other invoices are done
+            logger.exception("the invoice of profile %s was issued; its PDF or e-mail failed", profile_id)
+            failures.append(exc)
+    if failures:
+        raise next((exc for exc in failures if isinstance(exc, TRANSIENT_ERRORS)), failures[0])
+    return [invoice.pk for invoice, _created in issued.invoices.values() if invoice is not None]
+
+
 @shared_task(name="invoicing.generate_invoice", acks_late=True, autoretry_for=TRANSIENT_ERRORS, retry_backoff=True,
              max_retries=5)
 def generate_invoice_task(profile_id: int, day: str) -> int | None:
+    """One profile's invoice (``generate_invoices_task`` of one; kept for tasks queued by earlier versions)."""
     billing_day = date.fromisoformat(day)
     start, end = billing_period(billing_day)
     invoice, created = invoice_generate(profile_id=profile_id, period_start=start, period_end=end,
                                         issue_date=billing_day)
+    _after_generate(invoice, created)
+    return invoice.pk if invoice else None
+
+
+def _after_generate(invoice: Invoice | None, created: bool) -> None:
+    """After the commit that issued ``invoice`` (``created``) or found it issued."""
     if created:  # this worker renders and mails the new invoice right after the commit
         transaction.on_commit(lambda: pipeline.after_issue(invoice, RENDER_HERE))
     elif invoice is not None and not invoice.pdf:
-        # A redelivered task (the worker died after the commit, before the enqueue) finds the invoice
-        # issued already and enqueues its missing PDF. Only then: two renders of one invoice side by
-        # side would both write its file.
+        # A redelivered task (the worker died after the commit, before the PDF) finds the invoice issued
+        # already and enqueues its missing PDF. Only then: two renders of one invoice side by side would
+        # both write its file.
         QUEUE.pdf(invoice.pk)
     elif invoice is not None:
         # The worker died after the PDF, before the e-mail: send it now (nothing else would today).
         pipeline.after_pdf(invoice, QUEUE)
-    return invoice.pk if invoice else None

@@ -77,9 +77,9 @@ def test_a_later_sweep_enqueues_only_the_profiles_still_without_their_invoice(mo
     billed, waiting = _profile_with_charge(), _profile_with_charge()
     billing_tasks.generate_invoice_task(billed.pk, DAY)
     sent = []
-    monkeypatch.setattr(billing_tasks.generate_invoice_task, "delay", lambda pid, day: sent.append(pid))
+    monkeypatch.setattr(billing_tasks.generate_invoices_task, "delay", lambda ids, day: sent.append(ids))
     assert billing_tasks.daily_billing_task(DAY) == 1
-    assert sent == [waiting.pk]
+    assert sent == [[waiting.pk]]
 
 
 def test_the_pdf_the_issuing_worker_renders_is_the_pdf_the_database_gives(django_capture_on_commit_callbacks):

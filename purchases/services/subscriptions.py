@@ -127,15 +127,15 @@ def subscriptions_charge_due(*, today: date | None = None) -> int:
     return count
 
 
-def subscriptions_charge_for_invoice(*, profile_id: int, period_end: date) -> None:
-    """Invoice-run hook (profile row already locked): charge the periods the invoice closes. (The profile is
-    read only when a subscription is due: most profiles of a run have none.)"""
-    due = list(_due(Subscription.objects.filter(profile_id=profile_id), period_end).select_for_update(
-        of=("self",)).select_related("product").order_by("pk"))
+def subscriptions_charge_for_invoice(*, profile_ids: list[int], period_end: date) -> None:
+    """Invoice-run hook (the profiles' rows already locked): charge the periods their invoices close. (A
+    profile is read only when one of its subscriptions is due: most profiles of a run have none.)"""
+    due = list(_due(Subscription.objects.filter(profile_id__in=profile_ids), period_end).select_for_update(
+        of=("self",)).select_related("product").order_by("profile_id", "pk"))
     if not due:
         return
-    profile = BillingProfile.objects.get(pk=profile_id)
-    if not profile.is_active:
-        return
+    profiles = BillingProfile.objects.in_bulk({subscription.profile_id for subscription in due})
     for subscription in due:
-        _charge_until(subscription, profile, period_end)
+        profile = profiles[subscription.profile_id]
+        if profile.is_active:
+            _charge_until(subscription, profile, period_end)

@@ -12,7 +12,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from billing_admin.core.models import ActivityEvent
 from conftest import grant
 from invoicing.models import Charge
-from invoicing.services.invoices import billing_period, invoice_generate
+from invoicing.services.charges import purchase_record
+from invoicing.services.invoices import billing_period, invoice_generate, invoices_generate
 from invoicing.services.payments import payment_record_transfer
 from profiles.models import Role
 from profiles.services.profiles import profile_disable
@@ -167,3 +168,21 @@ def test_a_profile_with_a_running_subscription_is_not_disabled_until_its_last_pe
     subscriptions_charge_due(today=date(2026, 12, 5))
     pay(date(2027, 1, 1))
     assert profile_disable(actor=owner, profile=profile).status == "disabled"
+
+
+def test_a_batch_of_the_invoice_run_charges_each_of_its_profiles_months_on_that_profile_s_invoice(monthly):
+    """The invoice run issues profiles in batches; when no daily task charged December, the hook charges it for
+    every profile of the batch with a subscription, each on its own invoice, and nothing to a profile without."""
+    account = BillingAccountFactory()  # NL, 21 % tax
+    two, three, none = (BillingProfileFactory(account=account) for _ in range(3))
+    subscribe(two, monthly, "2", date(2026, 11, 16))
+    subscribe(three, monthly, "3", date(2026, 11, 20))
+    purchase_record(actor=None, account=account, profile=none, items=[dict(
+        product="VM", description="VM", quantity="1", unit_price="10",
+        service_period_start=date(2026, 12, 1), service_period_end=date(2026, 12, 31))])
+    for day in (date(2026, 12, 1), date(2027, 1, 1)):  # November's prorated months, then December's
+        start, end = billing_period(day)
+        issued = invoices_generate(profile_ids=[two.pk, three.pk, none.pk], period_start=start, period_end=end,
+                                   issue_date=day)
+    amounts = {pk: [line.amount for line in invoice.lines.all()] for pk, (invoice, _made) in issued.invoices.items()}
+    assert amounts == {two.pk: [Decimal("15.98")], three.pk: [Decimal("23.97")], none.pk: [Decimal("10.00")]}

@@ -1,0 +1,214 @@
+"""The invoice run issues profiles' invoices in batches (``invoices_generate``, ``generate_invoices_task``):
+each profile gets the invoice it would get alone, one profile's failure stops no other, numbers stay gapless,
+and a batch costs the same statements whatever its size."""
+
+from __future__ import annotations
+
+import threading
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from conftest import require_postgres
+from invoicing.models import Charge, Invoice
+from invoicing.services import invoices as invoice_service
+from invoicing.services.charges import purchase_record
+from invoicing.services.credits import credit_lot_add
+from invoicing.services.invoices import billing_period, invoice_generate, invoices_generate
+from invoicing.tasks import billing as billing_tasks
+from profiles.models import BillingProfile
+from profiles.tests.factories import BillingAccountFactory, BillingProfileFactory, CardFactory
+
+DAY = date(2026, 11, 1)
+START, END = billing_period(DAY)
+
+
+def _buy(profile, *prices, credit_eligible=True):
+    purchase_record(actor=None, account=profile.account, profile=profile, items=[dict(
+        product=f"SKU{i}", description=f"Item {i}", quantity="1.5", unit_price=price, credit_eligible=credit_eligible,
+        service_period_start=date(2026, 10, 1), service_period_end=date(2026, 10, 31))
+        for i, price in enumerate(prices)])
+
+
+def _accounts_with_profiles(tag: str) -> list[BillingProfile]:
+    """Two accounts (NL 21 %, DE 19 %) and five profiles: transfer, card, credits covering part, credits covering
+    all, nothing to bill."""
+    nl, de = BillingAccountFactory(name=f"NL {tag}"), BillingAccountFactory(name=f"DE {tag}", country="DE", tax_rate=19)
+    transfer, card, some_credit = (BillingProfileFactory(account=nl, name=f"{tag} {i}") for i in range(3))
+    all_credit, empty = BillingProfileFactory(account=de, name=f"{tag} 3"), BillingProfileFactory(account=de)
+    CardFactory(profile=card, is_default=True)
+    _buy(transfer, "12.345", "0.10")
+    _buy(card, "99.999")
+    _buy(some_credit, "40", "7.77")
+    _buy(all_credit, "10")
+    for profile, amount in ((some_credit, "25.55"), (all_credit, "500")):
+        credit_lot_add(actor=None, profile=profile, source="promotional", amount=amount,
+                       start_date=date(2026, 1, 1), expiration_date=date(2027, 1, 1))
+    return [transfer, card, some_credit, all_credit, empty]
+
+
+def _as_issued(invoice: Invoice | None):
+    """What a customer reads on the invoice, apart from the names that differ between the two data sets."""
+    if invoice is None:
+        return None
+    return (invoice.number.rsplit("-", 1)[1], invoice.subtotal, invoice.credits_applied, invoice.tax,
+            invoice.total, invoice.amount_due, invoice.status, invoice.payment_means,
+            invoice.payment_instructions.replace(invoice.number, "N"), invoice.email_status, invoice.currency,
+            [(line.position, line.product, line.quantity, line.unit_price, line.amount, line.credits_applied)
+             for line in invoice.lines.order_by("position")],
+            sorted(Charge.objects.filter(invoice=invoice).values_list("product", flat=True)))
+
+
+@pytest.mark.django_db
+def test_a_batch_issues_each_profile_the_invoice_it_would_get_alone():
+    alone, batch = _accounts_with_profiles("alone"), _accounts_with_profiles("batch")
+    one_by_one = [invoice_generate(profile_id=p.pk, period_start=START, period_end=END, issue_date=DAY)
+                  for p in alone]
+    issued = invoices_generate(profile_ids=[p.pk for p in reversed(batch)], period_start=START, period_end=END,
+                               issue_date=DAY)
+
+    assert not issued.failures
+    assert [issued.invoices[p.pk][1] for p in batch] == [True, True, True, True, False]
+    assert [_as_issued(issued.invoices[p.pk][0]) for p in batch] == [_as_issued(inv) for inv, _ in one_by_one]
+    # The data set covers what the batch must keep apart: accounts, means of payment, credits, nothing to bill.
+    means = {inv.payment_means for inv, _ in one_by_one if inv}
+    assert means == {"transfer", "card", "nothing_due"}, means
+    assert one_by_one[2][0].credits_applied > 0 and one_by_one[4] == (None, False)
+    # Each account's numbers gapless, in the profiles' order; the lots hold what the invoices took.
+    assert [issued.invoices[p.pk][0].number.rsplit("-", 1)[1] for p in batch[:4]] == [
+        "000001", "000002", "000003", "000001"]
+    for profile, granted in ((batch[2], "25.55"), (batch[3], "500")):
+        assert profile.credit_lots.get().remaining == Decimal(granted) - issued.invoices[profile.pk][0].credits_applied
+    assert batch[2].credit_lots.get().remaining == 0 < batch[3].credit_lots.get().remaining
+
+    again = invoices_generate(profile_ids=[p.pk for p in batch], period_start=START, period_end=END, issue_date=DAY)
+    assert {pk: (inv, created) for pk, (inv, created) in again.invoices.items() if inv} == {
+        p.pk: (issued.invoices[p.pk][0], False) for p in batch[:4]}
+    assert Invoice.objects.count() == 8
+
+
+@pytest.mark.django_db
+def test_a_batch_costs_the_same_statements_whatever_its_size():
+    counts = []
+    for size in (2, 8):
+        account = BillingAccountFactory()
+        profiles = [BillingProfileFactory(account=account) for _ in range(size)]
+        for profile in profiles:
+            _buy(profile, "10", "20")
+        invoice_service._take_numbers(profiles[:1], DAY.year)  # the account's number sequence exists
+        with CaptureQueriesContext(connection) as ctx:
+            issued = invoices_generate(profile_ids=[p.pk for p in profiles], period_start=START, period_end=END,
+                                       issue_date=DAY)
+        assert sum(created for _inv, created in issued.invoices.values()) == size
+        counts.append(len([q for q in ctx.captured_queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))]))
+    assert counts[0] == counts[1] <= 11, counts
+
+
+@pytest.mark.django_db
+def test_one_profile_s_failure_stops_no_other_invoice_of_its_batch_and_takes_no_number(monkeypatch):
+    account = BillingAccountFactory()
+    profiles = [BillingProfileFactory(account=account) for _ in range(4)]
+    for profile in profiles:
+        _buy(profile, "10")
+    broken = profiles[1]
+    draft = invoice_service.invoice_draft
+
+    def draft_failing_for_one_profile(*, charges, **kwargs):
+        if charges[0].profile_id == broken.pk:
+            raise ValueError("a bug in this profile's data")
+        return draft(charges=charges, **kwargs)
+
+    monkeypatch.setattr(invoice_service, "invoice_draft", draft_failing_for_one_profile)
+    issued = invoices_generate(profile_ids=[p.pk for p in profiles], period_start=START, period_end=END,
+                               issue_date=DAY)
+
+    assert list(issued.failures) == [broken.pk] and "a bug" in str(issued.failures[broken.pk])
+    numbers = [issued.invoices[p.pk][0].number.rsplit("-", 1)[1] for p in profiles if p != broken]
+    assert numbers == ["000001", "000002", "000003"]
+    assert not Invoice.objects.filter(profile=broken).exists()
+    assert Charge.objects.filter(profile=broken, invoice__isnull=True).count() == 1
+
+
+@pytest.mark.django_db
+def test_the_task_renders_and_mails_the_batch_s_other_invoices_then_raises_the_failure(
+        monkeypatch, django_capture_on_commit_callbacks, mailoutbox):
+    account = BillingAccountFactory()
+    profiles = [BillingProfileFactory(account=account) for _ in range(3)]
+    for profile in profiles:
+        _buy(profile, "10")
+    draft = invoice_service.invoice_draft
+
+    def draft_failing_for_one_profile(*, charges, **kwargs):
+        if charges[0].profile_id == profiles[0].pk:
+            raise ValueError("a bug in this profile's data")
+        return draft(charges=charges, **kwargs)
+
+    monkeypatch.setattr(invoice_service, "invoice_draft", draft_failing_for_one_profile)
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(ValueError, match="a bug"):
+        billing_tasks.generate_invoices_task([p.pk for p in profiles], DAY.isoformat())
+    sent = Invoice.objects.filter(pdf__gt="", email_status=Invoice.EmailStatus.SENT)
+    assert sorted(sent.values_list("profile_id", flat=True)) == [p.pk for p in profiles[1:]]
+    assert len(mailoutbox) == 2
+
+
+@pytest.mark.django_db
+def test_the_daily_run_enqueues_each_account_s_profiles_in_even_batches(settings, monkeypatch,
+                                                                         django_capture_on_commit_callbacks):
+    settings.INVOICE_BATCH_SIZE = 2
+    big, small = BillingAccountFactory(), BillingAccountFactory()
+    profiles = [BillingProfileFactory(account=big, invoice_day=1) for _ in range(5)]
+    profiles.append(BillingProfileFactory(account=small, invoice_day=1))
+    for profile in profiles:
+        _buy(profile, "10")
+    batches = []
+    monkeypatch.setattr(billing_tasks.generate_invoices_task, "delay", lambda ids, day: batches.append(ids))
+
+    assert billing_tasks.daily_billing_task(DAY.isoformat()) == 6
+
+    assert sorted(len(batch) for batch in batches) == [1, 1, 2, 2]
+    accounts = dict(BillingProfile.objects.values_list("pk", "account_id"))
+    assert all(len({accounts[pk] for pk in batch}) == 1 for batch in batches)
+    assert sorted(pk for batch in batches for pk in batch) == sorted(p.pk for p in profiles)
+    with django_capture_on_commit_callbacks(execute=True):
+        for batch in batches:
+            billing_tasks.generate_invoices_task(batch, DAY.isoformat())
+    numbers = sorted(Invoice.objects.filter(account=big).values_list("sequence", flat=True))
+    assert numbers == [1, 2, 3, 4, 5] and Invoice.objects.filter(account=small).count() == 1
+    assert Invoice.objects.filter(pdf__gt="").count() == 6
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_batches_of_the_same_profiles_and_accounts_at_once_issue_each_invoice_once():
+    """Two workers given overlapping batches of two accounts' profiles at once (a redelivered batch beside the
+    original, a sweep beside the run): they wait for each other, and each profile gets one invoice."""
+    require_postgres()
+    accounts = [BillingAccountFactory(), BillingAccountFactory()]
+    profiles = [BillingProfileFactory(account=accounts[i % 2]) for i in range(6)]
+    for profile in profiles:
+        _buy(profile, "10")
+    barrier, results, errors = threading.Barrier(2), [], []
+
+    def issue(ids):
+        try:
+            barrier.wait(timeout=30)
+            results.append(invoices_generate(profile_ids=ids, period_start=START, period_end=END, issue_date=DAY))
+        except Exception as exc:  # noqa: BLE001 - asserted below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    ids = [p.pk for p in profiles]
+    threads = [threading.Thread(target=issue, args=(order,), daemon=True) for order in (ids[:4], ids[2:][::-1])]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(t.is_alive() for t in threads) and not errors and len(results) == 2
+    assert all(not r.failures for r in results)
+    created = [pk for r in results for pk, (_inv, made) in r.invoices.items() if made]
+    assert sorted(created) == sorted(ids)  # each profile's invoice made by one of the two
+    for account in accounts:
+        assert sorted(Invoice.objects.filter(account=account).values_list("sequence", flat=True)) == [1, 2, 3]
