@@ -283,7 +283,7 @@ SELLER = {
 PAYMENT_TERMS_DAYS = env.int("PAYMENT_TERMS_DAYS", default=30)
 INVOICE_EMAIL_RETRY_SECONDS = env.int("INVOICE_EMAIL_RETRY_SECONDS", default=30)  # doubled per retry
 # The invoice run issues up to this many profiles' invoices per task and transaction (invoices_generate).
-INVOICE_BATCH_SIZE = env.int("INVOICE_BATCH_SIZE", default=10)
+INVOICE_BATCH_SIZE = env.int("INVOICE_BATCH_SIZE", default=20)
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="celery")
 # Invitations: how long an e-mailed link works, and how many invitations (or grants by e-mail address)
 # one person may send per hour.

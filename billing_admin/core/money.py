@@ -104,13 +104,22 @@ def format_unit_price(amount, currency: str, language: str | None = None) -> str
     """
     if amount is None:
         return ""
-    value = to_decimal(amount).normalize()
-    return format_currency(value, currency, locale=_locale(language), currency_digits=True,
-                           decimal_quantization=False)
+    return _format_unit_price(str(to_decimal(amount).normalize()), currency, _locale(language))
+
+
+@functools.lru_cache(maxsize=8192)
+def _format_unit_price(value: str, currency: str, locale: Locale) -> str:
+    """Remembered per process as amounts are (``_format_money``): a price list's prices recur on every invoice."""
+    return format_currency(Decimal(value), currency, locale=locale, currency_digits=True, decimal_quantization=False)
 
 
 def format_quantity(value, language: str | None = None) -> str:
-    return format_decimal(to_decimal(value).normalize(), locale=_locale(language))
+    return _format_quantity(str(to_decimal(value).normalize()), _locale(language))
+
+
+@functools.lru_cache(maxsize=8192)
+def _format_quantity(value: str, locale: Locale) -> str:
+    return format_decimal(Decimal(value), locale=locale)
 
 
 def format_day(value: date | None, language: str | None = None, fmt: str = "medium") -> str:

@@ -16,7 +16,7 @@ from operator import attrgetter
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Case, Value, When
+from django.db.models import Case, Value, When, prefetch_related_objects
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -161,6 +161,8 @@ def _issue(profile_ids: list[int], period_start: date, period_end: date, issue_d
         if not profiles:
             return issued
         ids = [p.pk for p in profiles]
+        # The e-mail's extra recipients, read with the invoices they receive (``invoice_recipients``).
+        prefetch_related_objects([p for p in profiles if p.invoice_email_opt_in], "recipients")
         lots = _by_profile(usable_lots_of(ids, issue_date).select_for_update())
         methods = {m.profile_id: m for m in PaymentMethod.objects.filter(profile_id__in=ids, is_default=True)}
         numbers = _take_numbers(profiles, issue_date.year)

@@ -20,7 +20,12 @@ from invoicing.services.credits import credit_lot_add
 from invoicing.services.invoices import billing_period, invoice_generate, invoices_generate
 from invoicing.tasks import billing as billing_tasks
 from profiles.models import BillingProfile
-from profiles.tests.factories import BillingAccountFactory, BillingProfileFactory, CardFactory
+from profiles.tests.factories import (
+    BillingAccountFactory,
+    BillingProfileFactory,
+    CardFactory,
+    InvoiceRecipientFactory,
+)
 
 DAY = date(2026, 11, 1)
 START, END = billing_period(DAY)
@@ -104,7 +109,7 @@ def test_a_batch_costs_the_same_statements_whatever_its_size():
                                        issue_date=DAY)
         assert sum(created for _inv, created in issued.invoices.values()) == size
         counts.append(len([q for q in ctx.captured_queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))]))
-    assert counts[0] == counts[1] <= 11, counts
+    assert counts[0] == counts[1] <= 12, counts
 
 
 @pytest.mark.django_db
@@ -152,6 +157,25 @@ def test_the_task_renders_and_mails_the_batch_s_other_invoices_then_raises_the_f
     sent = Invoice.objects.filter(pdf__gt="", email_status=Invoice.EmailStatus.SENT)
     assert sorted(sent.values_list("profile_id", flat=True)) == [p.pk for p in profiles[1:]]
     assert len(mailoutbox) == 2
+
+
+@pytest.mark.django_db
+def test_each_invoice_of_a_batch_is_mailed_to_its_own_profile_s_recipients_only(
+        django_capture_on_commit_callbacks, mailoutbox):
+    account = BillingAccountFactory()
+    first, second, silent = (BillingProfileFactory(account=account) for _ in range(3))
+    InvoiceRecipientFactory(profile=first, email="ap@first.example")
+    InvoiceRecipientFactory(profile=second, email="ap@second.example")
+    InvoiceRecipientFactory(profile=second, email="controller@second.example")
+    InvoiceRecipientFactory(profile=silent, email="ap@silent.example")
+    BillingProfile.objects.filter(pk=silent.pk).update(invoice_email_opt_in=False)
+    for profile in (first, second, silent):
+        _buy(profile, "10")
+    with django_capture_on_commit_callbacks(execute=True):
+        billing_tasks.generate_invoices_task([first.pk, second.pk, silent.pk], DAY.isoformat())
+    assert sorted(message.to for message in mailoutbox) == [
+        [first.contact_email, "ap@first.example"],
+        [second.contact_email, "ap@second.example", "controller@second.example"]]
 
 
 @pytest.mark.django_db

@@ -1,9 +1,16 @@
 from decimal import Decimal
 
 import pytest
-from babel.numbers import format_currency
+from babel.numbers import format_currency, format_decimal
 
-from billing_admin.core.money import currency_for_country, format_money, format_unit_price, minor_units, round_money
+from billing_admin.core.money import (
+    currency_for_country,
+    format_money,
+    format_quantity,
+    format_unit_price,
+    minor_units,
+    round_money,
+)
 
 
 @pytest.mark.parametrize(("country", "currency"), [
@@ -53,3 +60,15 @@ def test_remembered_amounts_are_babels_text_and_negative_zero_keeps_its_sign():
         assert format_money(Decimal(amount), "EUR", lang) == expected
         assert format_money(Decimal(amount), "EUR", lang) == expected  # the remembered text, the same
     assert format_money(Decimal("-0.001"), "EUR", "en") != format_money(Decimal("0"), "EUR", "en")
+
+
+def test_remembered_unit_prices_and_quantities_are_babels_text_for_each_language():
+    """Unit prices and quantities are remembered per process too, keyed by the language as well: the same
+    value asked for in English and in Dutch (and written as 100, 100.00 or 1E+2) gets each language's text."""
+    for value in ("100", "100.00", "1E+2", "0.1920", "-0", "1234.5"):
+        for lang in ("en", "nl", "en"):
+            normal = Decimal(value).normalize()
+            assert format_unit_price(Decimal(value), "EUR", lang) == format_currency(
+                normal, "EUR", locale=lang, currency_digits=True, decimal_quantization=False)
+            assert format_quantity(Decimal(value), lang) == format_decimal(normal, locale=lang)
+    assert format_quantity(Decimal("1234.5"), "nl") == "1.234,5" != format_quantity(Decimal("1234.5"), "en")
