@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import logging
 from datetime import date
-from itertools import groupby
-from operator import itemgetter
 
 from celery import shared_task
 from django.conf import settings
@@ -32,11 +30,8 @@ def daily_billing_task(day: str | None = None) -> int:
     invoiced = Invoice.objects.filter(profile=OuterRef("pk"), period_start=start, period_end=end).exclude(
         status=Invoice.Status.VOID)
     # The beat sweeps again hourly after the billing hour: only the profiles still without their invoice.
-    due = profiles_due(billing_day).exclude(Exists(invoiced)).order_by("account_id", "pk").values_list(
-        "account_id", "pk")
-    count = 0
-    for _account_id, rows in groupby(due, key=itemgetter(0)):
-        count += enqueue_invoices([pk for _account, pk in rows], billing_day)
+    count = enqueue_invoices(list(profiles_due(billing_day).exclude(Exists(invoiced)).order_by(
+        "account_id", "pk").values_list("pk", flat=True)), billing_day)
     # Recovery: a worker killed after issuing but before the PDF or the e-mail left the rest undone.
     for invoice_id in Invoice.objects.exclude(status=Invoice.Status.VOID).filter(pdf="").values_list("pk", flat=True):
         render_invoice_pdf_task.delay(invoice_id)
@@ -46,13 +41,21 @@ def daily_billing_task(day: str | None = None) -> int:
     return count
 
 
+# A run of few profiles is spread over at least this many tasks (or one per profile), so that every worker
+# process takes a share instead of one process issuing and rendering a whole small run.
+SPREAD_OVER_TASKS = 16
+
+
 def enqueue_invoices(profile_ids: list[int], day: date) -> int:
-    """Enqueue the profiles' invoices for ``day`` (one account's, best: each batch locks its accounts) as tasks
-    of at most ``INVOICE_BATCH_SIZE`` profiles, of sizes as even as can be. Returns how many profiles."""
-    batches = -(-len(profile_ids) // settings.INVOICE_BATCH_SIZE)
-    for i in range(batches):
-        generate_invoices_task.delay(profile_ids[i::batches], day.isoformat())
-    return len(profile_ids)
+    """Enqueue the profiles' invoices for ``day`` as tasks of consecutive profiles (give them sorted by account:
+    a batch then spans few accounts), at most ``INVOICE_BATCH_SIZE`` each and of sizes as even as can be; a
+    small run over ``SPREAD_OVER_TASKS`` tasks. Returns how many profiles."""
+    count = len(profile_ids)
+    size = max(1, min(settings.INVOICE_BATCH_SIZE, -(-count // SPREAD_OVER_TASKS)))
+    tasks = -(-count // size)
+    for i in range(tasks):
+        generate_invoices_task.delay(profile_ids[i * count // tasks:(i + 1) * count // tasks], day.isoformat())
+    return count
 
 
 @shared_task(name="invoicing.generate_invoices", acks_late=True, autoretry_for=TRANSIENT_ERRORS,

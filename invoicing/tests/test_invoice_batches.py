@@ -178,30 +178,48 @@ def test_each_invoice_of_a_batch_is_mailed_to_its_own_profile_s_recipients_only(
         [second.contact_email, "ap@second.example", "controller@second.example"]]
 
 
+@pytest.mark.parametrize(("profiles", "most", "spread", "sizes"), [
+    (1000, 20, 16, [20] * 50),  # a large run: full batches
+    (50, 20, 2, [16, 17, 17]),  # as even as can be, none over the most
+    (45, 20, 16, [3] * 15),  # a small run spread over ~16 tasks, so that every worker process takes a share
+    (6, 20, 16, [1] * 6),
+    (0, 20, 16, []),
+])
+def test_invoices_are_enqueued_in_consecutive_even_batches(settings, monkeypatch, profiles, most, spread, sizes):
+    settings.INVOICE_BATCH_SIZE = most
+    monkeypatch.setattr(billing_tasks, "SPREAD_OVER_TASKS", spread)
+    batches = []
+    monkeypatch.setattr(billing_tasks.generate_invoices_task, "delay", lambda ids, day: batches.append((ids, day)))
+    ids = list(range(100, 100 + profiles))
+    assert billing_tasks.enqueue_invoices(ids, DAY) == profiles
+    assert [len(batch) for batch, _day in batches] == sizes
+    assert [pk for batch, _day in batches for pk in batch] == ids and {day for _b, day in batches} <= {"2026-11-01"}
+
+
 @pytest.mark.django_db
-def test_the_daily_run_enqueues_each_account_s_profiles_in_even_batches(settings, monkeypatch,
-                                                                         django_capture_on_commit_callbacks):
+def test_the_daily_run_enqueues_the_due_profiles_by_account_and_each_batch_issues_them(
+        settings, monkeypatch, django_capture_on_commit_callbacks):
     settings.INVOICE_BATCH_SIZE = 2
+    monkeypatch.setattr(billing_tasks, "SPREAD_OVER_TASKS", 1)
     big, small = BillingAccountFactory(), BillingAccountFactory()
-    profiles = [BillingProfileFactory(account=big, invoice_day=1) for _ in range(5)]
-    profiles.append(BillingProfileFactory(account=small, invoice_day=1))
+    profiles = [BillingProfileFactory(account=small, invoice_day=1)]  # created first: its pk is the lowest
+    profiles += [BillingProfileFactory(account=big, invoice_day=1) for _ in range(4)]
+    BillingProfileFactory(account=big, invoice_day=2)  # not due on the 1st
     for profile in profiles:
         _buy(profile, "10")
     batches = []
     monkeypatch.setattr(billing_tasks.generate_invoices_task, "delay", lambda ids, day: batches.append(ids))
 
-    assert billing_tasks.daily_billing_task(DAY.isoformat()) == 6
+    assert billing_tasks.daily_billing_task(DAY.isoformat()) == 5
 
-    assert sorted(len(batch) for batch in batches) == [1, 1, 2, 2]
-    accounts = dict(BillingProfile.objects.values_list("pk", "account_id"))
-    assert all(len({accounts[pk] for pk in batch}) == 1 for batch in batches)
-    assert sorted(pk for batch in batches for pk in batch) == sorted(p.pk for p in profiles)
+    by_account = sorted(profiles, key=lambda p: (p.account_id, p.pk))
+    assert [len(batch) for batch in batches] == [1, 2, 2]
+    assert [pk for batch in batches for pk in batch] == [p.pk for p in by_account]
     with django_capture_on_commit_callbacks(execute=True):
         for batch in batches:
             billing_tasks.generate_invoices_task(batch, DAY.isoformat())
-    numbers = sorted(Invoice.objects.filter(account=big).values_list("sequence", flat=True))
-    assert numbers == [1, 2, 3, 4, 5] and Invoice.objects.filter(account=small).count() == 1
-    assert Invoice.objects.filter(pdf__gt="").count() == 6
+    assert sorted(Invoice.objects.filter(account=big).values_list("sequence", flat=True)) == [1, 2, 3, 4]
+    assert Invoice.objects.filter(account=small).count() == 1 and Invoice.objects.filter(pdf__gt="").count() == 5
 
 
 @pytest.mark.django_db(transaction=True)
