@@ -1,10 +1,11 @@
 """Benchmark: the whole invoice run against WeasyPrint alone.
 
-Bills N profiles (5 to 40 lines each) through the real pipeline: invoice generation, PDF
-rendering and e-mail to a local SMTP sink (aiosmtpd), executed by a real Celery worker with two
-processes (``--worker-processes``) on Redis and PostgreSQL. WeasyPrint alone renders the same invoices' HTML
-in two processes (``--alone-processes``) as the pipeline writes them (PDF/A-3b with the e-invoice XML
-attached; the HTML and the XML are made before the clock starts), and once more at the end with
+Bills N profiles (5 to 40 lines each) through the real pipeline: invoice generation (each round enqueued
+as the daily run enqueues it: batches of consecutive profiles, ``enqueue_invoices``; 320 profiles a round
+make 16 full batches of 20), PDF rendering and e-mail to a local SMTP sink (aiosmtpd), executed by a real
+Celery worker with two processes (``--worker-processes``) on Redis and PostgreSQL. WeasyPrint alone renders
+the same invoices' HTML in two processes (``--alone-processes``) as the pipeline writes them (PDF/A-3b with
+the e-invoice XML attached; the HTML and the XML are made before the clock starts), and once more at the end with
 WeasyPrint's own user-agent stylesheet. The two alternate in rounds (a batch through the pipeline,
 then the same invoices alone), so that both see the same machine. Prints both rates and their ratio, the CPU time per
 invoice of the worker's processes against WeasyPrint's own (the cost per invoice, apart from the
@@ -16,7 +17,7 @@ time by step (WeasyPrint, issuing, HTML, XML, e-mail ...). Its WeasyPrint share 
 in the same processes at the same moments, is the pipeline's own cost without the host's drift: the per-round
 comparison with WeasyPrint alone moves by up to 30% between neighbouring rounds on a shared host.
 
-    .venv/bin/python bench/invoice_run.py [--profiles 1000] [--rounds 4] [--worker-processes 2]
+    .venv/bin/python bench/invoice_run.py [--profiles 960] [--rounds 3] [--worker-processes 2]
                                           [--alone-processes 2]
     (env: BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/bench_billing;
           BENCH_BROKER_URL, default redis://127.0.0.1:6379/13)
@@ -152,9 +153,9 @@ def render_one(job: tuple) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--profiles", type=int, default=1000)
+    parser.add_argument("--profiles", type=int, default=960)
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--worker-processes", type=int, default=2,
                         help="the Celery worker's pool processes (--concurrency)")
     parser.add_argument("--alone-processes", type=int, default=2, help="WeasyPrint alone's processes")
