@@ -173,6 +173,11 @@ def profiles_due(day: date, profile_id: int | None = None) -> QuerySet[BillingPr
     return qs.filter(invoice_day=day.day).order_by("pk")
 
 
+def autocharge_attempts(*, invoice_id: int) -> QuerySet[Payment]:
+    """The attempts of the invoice's automatic charge (``invoice_autocharge``: key ``autocharge-<n>``)."""
+    return Payment.objects.filter(invoice_id=invoice_id, idempotency_key__startswith="autocharge-")
+
+
 def has_charges_to_invoice(profile_id: int, period_end: date) -> bool:
     return Charge.objects.filter(profile_id=profile_id, invoice__isnull=True,
                                  service_period_end__lte=period_end).exists()

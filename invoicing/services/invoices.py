@@ -126,7 +126,8 @@ def invoices_generate(*, profile_ids: list[int], period_start: date, period_end:
     for profile_id in ids:
         try:
             one = _issue([profile_id], period_start, period_end, issue_date)
-        except Exception as exc:  # noqa: BLE001 - the caller reports it; the batch's other invoices go on
+        except Exception as exc:  # noqa: BLE001 - the caller raises one; the batch's other invoices go on
+            log.error("could not issue the invoice of profile %s", profile_id, exc_info=exc)
             issued.failures[profile_id] = exc
         else:
             issued.invoices.update(one.invoices)
@@ -137,9 +138,11 @@ def invoices_generate(*, profile_ids: list[int], period_start: date, period_end:
 def _issue(profile_ids: list[int], period_start: date, period_end: date, issue_date: date) -> Issued:
     issued = Issued()
     with transaction.atomic():
-        # The profiles and their accounts locked in one order (account, then profile) in every batch: two
-        # batches that share profiles or accounts wait for each other, they never deadlock.
-        profiles = list(BillingProfile.objects.select_for_update().select_related("account").filter(
+        # The profiles locked, in one order (account, then profile) in every batch, and not their accounts
+        # (the number sequence's row serialises the numbers): two batches that share profiles wait for each
+        # other, and neither holds an account while it waits for a profile that a service holding that
+        # profile (a credit grant, a role change) waits for the account of.
+        profiles = list(BillingProfile.objects.select_for_update(of=("self",)).select_related("account").filter(
             pk__in=profile_ids).order_by("account_id", "pk"))
         for profile_id in set(profile_ids) - {p.pk for p in profiles}:
             issued.failures[profile_id] = BillingProfile.DoesNotExist(f"no billing profile {profile_id}")
@@ -200,9 +203,9 @@ def _issue(profile_ids: list[int], period_start: date, period_end: date, issue_d
 def _new_invoice(profile: BillingProfile, charges: list[Charge], lots: list, method: PaymentMethod | None,
                  sequence: int, number: str, period_start: date, period_end: date,
                  issue_date: date) -> tuple[Invoice, InvoiceDraft]:
-    """The profile's invoice (not saved) and its draft: the charges to bill and what its lots give."""
+    """The profile's invoice (not saved) and its draft: the charges to bill and what its lots (those in the
+    invoice's currency: ``invoice_draft``) give."""
     account, currency = profile.account, profile.currency
-    lots = [lot for lot in lots if lot.currency == currency]
     draft = invoice_draft(charges=charges, lots=lots, currency=currency, tax_rate=account.tax_rate)
     with translation.override(profile.invoice_language):
         means, instructions = payment_instructions(method, number, draft.total)

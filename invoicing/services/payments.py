@@ -33,6 +33,7 @@ from billing_admin.core.money import format_money, round_money, to_decimal
 from billing_admin.core.permissions import Action, SupportAction, has_action, require_support
 from billing_admin.core.text import REFERENCE_MAX_LENGTH, clean_text
 from invoicing.models import Invoice, Payment
+from invoicing.selectors import autocharge_attempts
 from invoicing.tasks.receipts import receipt_on_commit
 from profiles.gateway import ChargeResult, get_gateway
 from profiles.models import PaymentMethod
@@ -191,7 +192,7 @@ def invoice_autocharge(*, invoice_id: int) -> Payment | None:
     method = autocharge_method(invoice.profile)
     if method is None:
         return None
-    attempts = Payment.objects.filter(invoice=invoice, idempotency_key__startswith="autocharge-")
+    attempts = autocharge_attempts(invoice_id=invoice.pk)
     if attempts.filter(status=Payment.Status.DECLINED).exists():
         return None  # a decline is the processor's final answer: a redelivered task does not try again
     attempt = attempts.count()

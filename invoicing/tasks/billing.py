@@ -12,9 +12,10 @@ from django.db.models import Exists, OuterRef
 
 from billing_admin.core.dates import billing_today
 from invoicing.models import Invoice
-from invoicing.selectors import profiles_due
+from invoicing.selectors import autocharge_attempts, profiles_due
 from invoicing.services import pipeline
 from invoicing.services.invoices import billing_period, invoice_generate, invoices_generate
+from invoicing.services.payments import pays_automatically
 from invoicing.tasks.documents import QUEUE, RENDER_HERE, TRANSIENT_ERRORS, email_invoice_task, render_invoice_pdf_task
 
 logger = logging.getLogger(__name__)
@@ -99,8 +100,13 @@ def _after_generate(invoice: Invoice | None, created: bool) -> None:
     elif invoice is not None and not invoice.pdf:
         # A redelivered task (the worker died after the commit, before the PDF) finds the invoice issued
         # already and enqueues its missing PDF. Only then: two renders of one invoice side by side would
-        # both write its file.
+        # both write its file. The dead worker queued the automatic charge after the PDF, so it did not for
+        # this one: queued now unless an attempt exists (a second task of the first attempt finds its
+        # payment by its idempotency key: one charge).
         QUEUE.pdf(invoice.pk)
-    elif invoice is not None:
-        # The worker died after the PDF, before the e-mail: send it now (nothing else would today).
+        if pays_automatically(invoice) and not autocharge_attempts(invoice_id=invoice.pk).exists():
+            QUEUE.autocharge(invoice.pk)
+    elif invoice is not None and invoice.email_attempts == 0:
+        # The worker died after the PDF, before the e-mail: send it now (nothing else would today). An e-mail
+        # tried already has its retrying task, with its backoff.
         pipeline.after_pdf(invoice, QUEUE)

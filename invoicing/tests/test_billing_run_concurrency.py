@@ -83,6 +83,7 @@ def test_a_credit_lot_granted_while_the_invoice_waits_for_the_profile_is_applied
         waiting.set()
         with connections["default"].cursor() as cursor:  # until the run's statement waits for that lock
             for _ in range(500):
+                cursor.execute("SELECT pg_stat_clear_snapshot()")  # a transaction sees one snapshot otherwise
                 cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
                                "AND wait_event_type = 'Lock'")
                 if cursor.fetchone()[0]:

@@ -4,23 +4,29 @@ and a batch costs the same statements whatever its size."""
 
 from __future__ import annotations
 
+import smtplib
 import threading
+import time
 from datetime import date
 from decimal import Decimal
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
-from django.db import connection
+from django.core.mail import EmailMultiAlternatives
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from conftest import require_postgres
-from invoicing.models import Charge, Invoice
+from invoicing.models import Charge, CreditLot, Invoice
 from invoicing.services import invoices as invoice_service
+from invoicing.services import pdf as pdf_service
+from invoicing.services import pipeline
 from invoicing.services.charges import purchase_record
 from invoicing.services.credits import credit_lot_add
 from invoicing.services.invoices import billing_period, invoice_generate, invoices_generate
 from invoicing.tasks import billing as billing_tasks
-from profiles.models import BillingProfile
+from invoicing.tasks import documents
+from profiles.models import BillingAccount, BillingProfile
 from profiles.tests.factories import (
     BillingAccountFactory,
     BillingProfileFactory,
@@ -50,9 +56,11 @@ def _accounts_with_profiles(tag: str) -> list[BillingProfile]:
     _buy(card, "99.999")
     _buy(some_credit, "40", "7.77")
     _buy(all_credit, "10")
-    for profile, amount in ((some_credit, "25.55"), (all_credit, "500")):
+    for profile, amount in ((some_credit, "25.55"), (all_credit, "500"), (transfer, "99")):
         credit_lot_add(actor=None, profile=profile, source="promotional", amount=amount,
                        start_date=date(2026, 1, 1), expiration_date=date(2027, 1, 1))
+    # A lot left in another currency (granted before the profile's currency changed) pays nothing.
+    CreditLot.objects.filter(profile=transfer).update(currency="USD")
     return [transfer, card, some_credit, all_credit, empty]
 
 
@@ -83,6 +91,8 @@ def test_a_batch_issues_each_profile_the_invoice_it_would_get_alone():
     means = {inv.payment_means for inv, _ in one_by_one if inv}
     assert means == {"transfer", "card", "nothing_due"}, means
     assert one_by_one[2][0].credits_applied > 0 and one_by_one[4] == (None, False)
+    assert issued.invoices[batch[0].pk][0].credits_applied == 0  # the lot in dollars paid nothing
+    assert batch[0].credit_lots.get().remaining == Decimal("99")
     # Each account's numbers gapless, in the profiles' order; the lots hold what the invoices took.
     assert [issued.invoices[p.pk][0].number.rsplit("-", 1)[1] for p in batch[:4]] == [
         "000001", "000002", "000003", "000001"]
@@ -266,3 +276,175 @@ def test_two_batches_of_the_same_profiles_and_accounts_at_once_issue_each_invoic
     assert sorted(created) == sorted(ids)  # each profile's invoice made by one of the two
     for account in accounts:
         assert sorted(Invoice.objects.filter(account=account).values_list("sequence", flat=True)) == [1, 2, 3]
+
+
+def _wait_for_lock_waits(count: int) -> None:
+    """Until ``count`` sessions of this database wait for a lock (or 5 s have passed). Inside a transaction
+    PostgreSQL keeps showing the activity it first showed unless told to look again."""
+    with connection.cursor() as cursor:
+        for _ in range(500):
+            cursor.execute("SELECT pg_stat_clear_snapshot()")
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                           "AND wait_event_type = 'Lock'")
+            if cursor.fetchone()[0] >= count:
+                return
+            time.sleep(0.01)
+
+
+def _in_thread(target, errors: list) -> threading.Thread:
+    def run():
+        try:
+            target()
+        except Exception as exc:  # noqa: BLE001 - asserted by the test
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_credit_grant_beside_a_batch_of_its_account_fails_neither_and_undoes_nothing(caplog):
+    """Support grants credit on one profile of an account while the run issues a batch of that account's
+    profiles, and someone holds the account row for a moment (an account edit). Found in review: the batch
+    locked each profile's account with it, so it held the account while it waited for the next profile,
+    which the grant held while it waited for the account: a deadlock that failed the grant or undid the
+    batch."""
+    require_postgres()
+    account = BillingAccountFactory()
+    first, second = BillingProfileFactory(account=account), BillingProfileFactory(account=account)
+    for profile in (first, second):
+        _buy(profile, "10")
+    errors = []
+    with transaction.atomic():
+        BillingAccount.objects.select_for_update().get(pk=account.pk)  # the account edit
+        batch = _in_thread(lambda: invoices_generate(profile_ids=[first.pk, second.pk], period_start=START,
+                                                     period_end=END, issue_date=DAY), errors)
+        _wait_for_lock_waits(1)
+        grant = _in_thread(lambda: credit_lot_add(actor=None, profile=second, source="promotional", amount="5",
+                                                  start_date=date(2026, 1, 1), expiration_date=date(2027, 1, 1)),
+                           errors)
+        _wait_for_lock_waits(2)
+    for thread in (batch, grant):
+        thread.join(timeout=60)
+    assert not errors and not batch.is_alive() and not grant.is_alive()
+    assert "one by one" not in caplog.text
+    assert Invoice.objects.count() == 2 and second.credit_lots.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_overlapping_batches_of_one_account_wait_for_each_other_without_undoing_either(caplog):
+    """The hourly sweep enqueues profiles whose batch is still queued, in batches with other boundaries: two
+    batches that share a profile wait for each other. Found in review: each locked a profile, then the
+    account with it, then the next profile, so two of them deadlocked and one was undone."""
+    require_postgres()
+    account = BillingAccountFactory()
+    profiles = [BillingProfileFactory(account=account) for _ in range(3)]
+    for profile in profiles:
+        _buy(profile, "10")
+    errors = []
+    with transaction.atomic():
+        BillingAccount.objects.select_for_update().get(pk=account.pk)
+        first = _in_thread(lambda: invoices_generate(profile_ids=[profiles[0].pk, profiles[1].pk],
+                                                     period_start=START, period_end=END, issue_date=DAY), errors)
+        _wait_for_lock_waits(1)
+        second = _in_thread(lambda: invoices_generate(profile_ids=[profiles[1].pk, profiles[2].pk],
+                                                      period_start=START, period_end=END, issue_date=DAY), errors)
+        _wait_for_lock_waits(2)
+    for thread in (first, second):
+        thread.join(timeout=60)
+    assert not errors and "one by one" not in caplog.text
+    assert sorted(Invoice.objects.values_list("sequence", flat=True)) == [1, 2, 3]
+
+
+@pytest.mark.django_db
+def test_a_batch_redelivered_after_its_worker_died_queues_the_automatic_charges_it_had_not_reached(
+        monkeypatch, django_capture_on_commit_callbacks):
+    """The worker issues a batch, then renders each invoice and queues its automatic charge; killed at the
+    second, the task is delivered again and finds the invoices issued. Found in review: the charges of the
+    invoices it had not reached were never queued, though each says the card will be charged."""
+    account = BillingAccountFactory()
+    profiles = [BillingProfileFactory(account=account) for _ in range(3)]
+    for profile in profiles:
+        CardFactory(profile=profile, is_default=True)
+        _buy(profile, "10")
+    charged = []
+    for runner in (documents.QUEUE, documents.RENDER_HERE):
+        monkeypatch.setattr(runner, "autocharge", charged.append)
+    after_issue, reached = pipeline.after_issue, []
+
+    def killed_at_the_second(invoice, runner):
+        reached.append(invoice.pk)
+        if len(reached) == 2:
+            raise SystemExit("the worker is killed")
+        after_issue(invoice, runner)
+
+    monkeypatch.setattr(billing_tasks.pipeline, "after_issue", killed_at_the_second)
+    ids = [p.pk for p in profiles]
+    with pytest.raises(SystemExit), django_capture_on_commit_callbacks(execute=True):
+        billing_tasks.generate_invoices_task(ids, DAY.isoformat())
+    monkeypatch.setattr(billing_tasks.pipeline, "after_issue", after_issue)
+    with django_capture_on_commit_callbacks(execute=True):
+        billing_tasks.generate_invoices_task(ids, DAY.isoformat())  # delivered again
+    invoices = sorted(Invoice.objects.filter(payment_means="card").values_list("pk", flat=True))
+    assert len(invoices) == 3 and sorted(charged) == invoices  # each queued once
+    assert Invoice.objects.filter(pdf__gt="").count() == 3
+
+
+@pytest.mark.django_db
+def test_a_batch_run_again_leaves_a_refused_e_mail_to_its_retrying_task(
+        monkeypatch, django_capture_on_commit_callbacks, mailoutbox):
+    """One invoice's e-mail is refused (its retry is scheduled, backing off) and another invoice of the batch
+    fails with a transient error, so the batch runs again. Found in review: the second run sent the refused
+    e-mail again at once, around its backoff, and scheduled another retry."""
+    account = BillingAccountFactory()
+    refused, failing = BillingProfileFactory(account=account), BillingProfileFactory(account=account)
+    for profile in (refused, failing):
+        _buy(profile, "10")
+    send, retries = documents.invoice_render_and_send, []
+    monkeypatch.setattr(documents.email_invoice_task, "apply_async", lambda *a, **k: retries.append(a))
+
+    def render_and_send(*, invoice_id, issued=None):
+        invoice = Invoice.objects.get(pk=invoice_id)
+        if invoice.profile_id == failing.pk:
+            raise OSError("the database connection was lost")
+        with monkeypatch.context() as m:
+            m.setattr(EmailMultiAlternatives, "send", lambda self, **kw: (_ for _ in ()).throw(
+                smtplib.SMTPServerDisconnected("the server went away")))
+            return send(invoice_id=invoice_id, issued=issued)
+
+    monkeypatch.setattr(documents, "invoice_render_and_send", render_and_send)
+    ids = [refused.pk, failing.pk]
+    with pytest.raises(OSError), django_capture_on_commit_callbacks(execute=True):
+        billing_tasks.generate_invoices_task(ids, DAY.isoformat())
+    assert len(retries) == 1 and Invoice.objects.get(profile=refused).email_attempts == 1
+    monkeypatch.setattr(documents, "invoice_render_and_send", send)
+    with django_capture_on_commit_callbacks(execute=True):
+        billing_tasks.generate_invoices_task(ids, DAY.isoformat())  # Celery's retry of the batch
+    assert len(retries) == 1 and Invoice.objects.get(profile=refused).email_attempts == 1
+    assert [m.to[0] for m in mailoutbox] == [failing.contact_email]  # only the one never tried
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_invoice_s_failed_pdf_stops_none_of_the_others_on_a_worker(monkeypatch, mailoutbox):
+    """On a worker (no transaction around the task) each invoice is rendered and mailed right after the
+    batch's commit: one invoice's failure is raised after the others are done."""
+    account = BillingAccountFactory()
+    profiles = [BillingProfileFactory(account=account) for _ in range(3)]
+    for profile in profiles:
+        _buy(profile, "10")
+    html = pdf_service.invoice_html
+
+    def html_failing_for_one(invoice):
+        if invoice.profile_id == profiles[0].pk:
+            raise ValueError("a bug in this invoice's template")
+        return html(invoice)
+
+    monkeypatch.setattr(pdf_service, "invoice_html", html_failing_for_one)
+    with pytest.raises(ValueError, match="template"):
+        billing_tasks.generate_invoices_task([p.pk for p in profiles], DAY.isoformat())
+    sent = Invoice.objects.filter(pdf__gt="", email_status=Invoice.EmailStatus.SENT)
+    assert sorted(sent.values_list("profile_id", flat=True)) == [p.pk for p in profiles[1:]]
+    assert len(mailoutbox) == 2 and Invoice.objects.count() == 3

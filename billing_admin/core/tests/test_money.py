@@ -65,7 +65,7 @@ def test_remembered_amounts_are_babels_text_and_negative_zero_keeps_its_sign():
 def test_remembered_unit_prices_and_quantities_are_babels_text_for_each_language():
     """Unit prices and quantities are remembered per process too, keyed by the language as well: the same
     value asked for in English and in Dutch (and written as 100, 100.00 or 1E+2) gets each language's text."""
-    for value in ("100", "100.00", "1E+2", "0.1920", "-0", "1234.5"):
+    for value in ("100", "100.00", "1E+2", "0.1920", "-0", "0", "1234.5"):
         for lang in ("en", "nl", "en"):
             normal = Decimal(value).normalize()
             assert format_unit_price(Decimal(value), "EUR", lang) == format_currency(
