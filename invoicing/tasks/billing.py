@@ -49,8 +49,9 @@ SPREAD_OVER_TASKS = 16
 
 def enqueue_invoices(profile_ids: list[int], day: date) -> int:
     """Enqueue the profiles' invoices for ``day`` as tasks of consecutive profiles (give them sorted by account:
-    a batch then spans few accounts), at most ``INVOICE_BATCH_SIZE`` each and of sizes as even as can be; a
-    small run over ``SPREAD_OVER_TASKS`` tasks. Returns how many profiles."""
+    a batch then spans few accounts, and batches that share one wait for each other on its number), at most
+    ``INVOICE_BATCH_SIZE`` each and of sizes as even as can be; a small run over ``SPREAD_OVER_TASKS`` tasks.
+    Returns how many profiles."""
     count = len(profile_ids)
     size = max(1, min(settings.INVOICE_BATCH_SIZE, -(-count // SPREAD_OVER_TASKS)))
     tasks = -(-count // size)
