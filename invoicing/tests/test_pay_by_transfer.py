@@ -11,7 +11,7 @@ from django.conf import settings
 from django.urls import reverse
 
 from conftest import grant
-from invoicing.selectors import epc_data, epc_qr_svg
+from invoicing.selectors import EPC_QR_MASK, epc_data, epc_qr_svg
 from invoicing.services.einvoice import invoice_einvoice_xml
 from invoicing.services.pdf import invoice_html, invoice_pdf_bytes
 from invoicing.tests.factories import InvoiceFactory
@@ -52,6 +52,7 @@ def scan_svg(svg: str) -> list[bytes]:
     for code in codes:
         assert code.text.startswith("5D 51 31 "), "the code carries an ECI (its symbology identifier is not ]Q1)"
         assert code.ec_level == "M" and int(code.extra["Version"]) <= 13, code.extra
+        assert int(code.extra["DataMask"]) == EPC_QR_MASK, code.extra  # the one mask: no search of all eight
     return [bytes.fromhex(code.text[len("5D 51 31 "):]) for code in codes]
 
 
@@ -142,6 +143,7 @@ def test_the_epc_qr_code_printed_on_the_pdf_scans_as_the_transfer_of_the_amount_
     assert len(read) == 1, "no scannable QR code on the PDF"
     # As the EPC guidelines ask, and as scanners built on ZXing need: no ECI (]Q1), level M, version 13 at most.
     assert read[0].text.startswith("5D 51 31 ") and read[0].ec_level == "M" and int(read[0].extra["Version"]) <= 13
+    assert int(read[0].extra["DataMask"]) == EPC_QR_MASK
     codes = [r.bytes.decode() for r in read]
     lines = codes[0].split("\n")
     seller = settings.SELLER
