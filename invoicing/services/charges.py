@@ -120,7 +120,7 @@ def purchase_record(*, actor, account: BillingAccount, items: list[dict], profil
     if not items:
         raise ValidationError(_("A purchase needs at least one item."))
     with transaction.atomic():
-        BillingAccount.objects.select_for_update().filter(pk=account.pk).first()
+        BillingAccount.objects.select_for_update(no_key=True).filter(pk=account.pk).first()  # README, "Row locks"
         if profile is None:
             profile, _created = default_profile_for_purchase(actor=actor, account=account)
         if actor is not None and getattr(actor, "pk", None) and not support_may(actor, SupportAction.EDIT) \

@@ -82,11 +82,12 @@ def credit_lot_add(
 def credits_apply_to_invoice(*, invoice: Invoice, draft) -> Decimal:
     """Write what the invoice's draft (``services/drafts.py``) takes from each lot: lots' balances,
     the ledger, exhausted lots. The lines already carry their credits. Runs inside the invoice's
-    transaction, with the profile and the lots locked by ``invoice_generate``."""
+    transaction, with the profile (``invoice.profile``) and the lots locked by ``invoices_generate``: its
+    account is not locked again (README, "Row locks")."""
     if not draft.lot_takes:
         return draft.credits_applied  # no lot pays for any line: nothing to write
     with transaction.atomic():
-        profile = _lock_profile(invoice.profile_id)
+        profile = invoice.profile
         for lot_id, take in draft.lot_takes.items():
             lot = draft.lots[lot_id]
             lot.remaining -= take

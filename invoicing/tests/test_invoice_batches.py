@@ -448,3 +448,34 @@ def test_one_invoice_s_failed_pdf_stops_none_of_the_others_on_a_worker(monkeypat
     sent = Invoice.objects.filter(pdf__gt="", email_status=Invoice.EmailStatus.SENT)
     assert sorted(sent.values_list("profile_id", flat=True)) == [p.pk for p in profiles[1:]]
     assert len(mailoutbox) == 2 and Invoice.objects.count() == 3
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("credit", [False, True])
+def test_a_purchase_beside_a_batch_of_its_account_fails_neither_and_undoes_nothing(caplog, credit):
+    """A purchase locks the account, then the profile it charges; the batch holds its profiles and, at its
+    commit, checks that the account its invoices name exists. Found in the second review: that check waited
+    for the purchase's lock of the account while the purchase waited for the batch's profile, a deadlock (and
+    a profile whose credits pay part of its invoice locked the account outright)."""
+    require_postgres()
+    account = BillingAccountFactory()
+    first, second = BillingProfileFactory(account=account), BillingProfileFactory(account=account)
+    for profile in (first, second):
+        _buy(profile, "10")
+    if credit:
+        credit_lot_add(actor=None, profile=first, source="promotional", amount="5", start_date=date(2026, 1, 1),
+                       expiration_date=date(2027, 1, 1))
+    errors = []
+    with transaction.atomic():
+        list(Charge.objects.select_for_update().filter(profile=first))  # the batch waits here, its profiles held
+        batch = _in_thread(lambda: invoices_generate(profile_ids=[first.pk, second.pk], period_start=START,
+                                                     period_end=END, issue_date=DAY), errors)
+        _wait_for_lock_waits(1)
+        purchase = _in_thread(lambda: purchase_record(actor=None, account=account, profile=second, items=[dict(
+            product="X", description="x", quantity="1", unit_price="1",
+            service_period_start=date(2026, 12, 1), service_period_end=date(2026, 12, 31))]), errors)
+        _wait_for_lock_waits(2)
+    for thread in (batch, purchase):
+        thread.join(timeout=60)
+    assert not errors and "one by one" not in caplog.text
+    assert Invoice.objects.count() == 2 and Charge.objects.filter(profile=second, invoice__isnull=True).count() == 1

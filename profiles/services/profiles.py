@@ -77,7 +77,7 @@ def account_update(*, actor, account: BillingAccount, support: bool = False, **f
         raise ValueError(f"not editable here: {sorted(unknown)}")
     _check(actor, Action.EDIT_ACCOUNT, account, support, _("You may not edit this billing account."))
     with transaction.atomic():
-        account = BillingAccount.objects.select_for_update().get(pk=account.pk)
+        account = BillingAccount.objects.select_for_update(no_key=True).get(pk=account.pk)  # README, "Row locks"
         before = activity.snapshot(account, sorted(fields))
         old_currency = account.currency
         for name, value in fields.items():
@@ -108,7 +108,7 @@ def profile_create(
     """
     _check(actor, Action.CREATE_PROFILE, account, support, _("You may not create billing profiles in this account."))
     with transaction.atomic():
-        account = BillingAccount.objects.select_for_update().get(pk=account.pk)
+        account = BillingAccount.objects.select_for_update(no_key=True).get(pk=account.pk)  # README, "Row locks"
         _require_currency(account)
         has_profiles = BillingProfile.objects.filter(account=account).exists()
         profile = BillingProfile(
@@ -228,7 +228,7 @@ def disable_blocker(profile: BillingProfile) -> str | None:
 def profile_disable(*, actor, profile: BillingProfile, support: bool = False) -> BillingProfile:
     _check(actor, Action.DISABLE, profile, support, _("Only owners may disable a billing profile."))
     with transaction.atomic():
-        BillingAccount.objects.select_for_update().get(pk=profile.account_id)
+        BillingAccount.objects.select_for_update(no_key=True).get(pk=profile.account_id)  # README, "Row locks"
         profile = BillingProfile.objects.select_for_update().get(pk=profile.pk)
         if profile.status == BillingProfile.Status.DISABLED:
             return profile
@@ -254,7 +254,7 @@ def profile_enable(*, actor, profile: BillingProfile, support: bool = False) -> 
     default when it was disabled)."""
     _check(actor, Action.DISABLE, profile, support, _("Only owners may re-enable a billing profile."))
     with transaction.atomic():
-        BillingAccount.objects.select_for_update().get(pk=profile.account_id)
+        BillingAccount.objects.select_for_update(no_key=True).get(pk=profile.account_id)  # README, "Row locks"
         profile = BillingProfile.objects.select_for_update().get(pk=profile.pk)
         if profile.status == BillingProfile.Status.ACTIVE:
             return profile

@@ -110,7 +110,7 @@ def _lock_scope(assignment: RoleAssignment):
     if assignment.profile_id:
         profile = BillingProfile.objects.select_for_update().select_related("account").get(pk=assignment.profile_id)
         return profile
-    return BillingAccount.objects.select_for_update().get(pk=assignment.account_id)
+    return BillingAccount.objects.select_for_update(no_key=True).get(pk=assignment.account_id)  # README, "Row locks"
 
 
 def _profiles_left_without_owner(account: BillingAccount, excluding: RoleAssignment) -> list[str]:

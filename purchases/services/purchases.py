@@ -160,7 +160,7 @@ def purchase_make(*, actor, product: Product, quantity, purchase_key: str, profi
     with transaction.atomic():
         # One purchase at a time per account: the first purchases of an account make one profile, and a
         # repeated key finds the purchase it made.
-        account = BillingAccount.objects.select_for_update().get(
+        account = BillingAccount.objects.select_for_update(no_key=True).get(  # README, "Row locks"
             pk=profile.account_id if profile is not None else account.pk)
         earlier = Purchase.objects.filter(purchaser=actor, idempotency_key=key).select_related("profile").first()
         if earlier is not None:
