@@ -26,7 +26,8 @@ from profiles.models import BillingProfile
 
 
 def _lock_profile(profile_id: int) -> BillingProfile:
-    return BillingProfile.objects.select_for_update().select_related("account").get(pk=profile_id)
+    """The profile, locked (not its account: README, "Row locks"), with its account read."""
+    return BillingProfile.objects.select_for_update(of=("self",)).select_related("account").get(pk=profile_id)
 
 
 def _balance(profile_id: int) -> Decimal:

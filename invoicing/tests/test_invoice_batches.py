@@ -479,3 +479,26 @@ def test_a_purchase_beside_a_batch_of_its_account_fails_neither_and_undoes_nothi
         thread.join(timeout=60)
     assert not errors and "one by one" not in caplog.text
     assert Invoice.objects.count() == 2 and Charge.objects.filter(profile=second, invoice__isnull=True).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_credit_grant_and_a_purchase_on_one_profile_while_its_account_is_held_fail_neither():
+    """The services take the account before the profile (README, "Row locks"). Found in the second review's
+    wake: a credit grant locked the profile, then its account, while a purchase holds the account and waits
+    for the profile: a deadlock between the two, batches or not."""
+    require_postgres()
+    account = BillingAccountFactory()
+    profile = BillingProfileFactory(account=account)
+    errors = []
+    with transaction.atomic():
+        BillingAccount.objects.select_for_update(no_key=True).get(pk=account.pk)  # an account edit under way
+        purchase = _in_thread(lambda: _buy(profile, "10"), errors)
+        _wait_for_lock_waits(1)
+        grant = _in_thread(lambda: credit_lot_add(actor=None, profile=profile, source="promotional", amount="5",
+                                                  start_date=date(2026, 1, 1), expiration_date=date(2027, 1, 1)),
+                           errors)
+        _wait_for_lock_waits(2)
+    for thread in (purchase, grant):
+        thread.join(timeout=60)
+    assert not errors
+    assert Charge.objects.filter(profile=profile).count() == 1 and profile.credit_lots.count() == 1

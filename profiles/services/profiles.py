@@ -154,7 +154,8 @@ def profile_update(*, actor, profile: BillingProfile, support: bool = False, **f
         raise ValueError(f"not editable here: {sorted(unknown)}")
     _check_edit(actor, profile, support)
     with transaction.atomic():
-        profile = BillingProfile.objects.select_for_update().select_related("account").get(pk=profile.pk)
+        # The profile locked, not its account (README, "Row locks").
+        profile = BillingProfile.objects.select_for_update(of=("self",)).select_related("account").get(pk=profile.pk)
         before = activity.snapshot(profile, sorted(fields))
         for name, value in fields.items():
             setattr(profile, name, value.strip() if isinstance(value, str) else value)

@@ -107,9 +107,9 @@ def _owner_count_after(*, scope, excluding: RoleAssignment) -> int:
 
 
 def _lock_scope(assignment: RoleAssignment):
-    if assignment.profile_id:
-        profile = BillingProfile.objects.select_for_update().select_related("account").get(pk=assignment.profile_id)
-        return profile
+    if assignment.profile_id:  # the profile locked, not its account (README, "Row locks")
+        return BillingProfile.objects.select_for_update(of=("self",)).select_related("account").get(
+            pk=assignment.profile_id)
     return BillingAccount.objects.select_for_update(no_key=True).get(pk=assignment.account_id)  # README, "Row locks"
 
 

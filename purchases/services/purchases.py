@@ -175,7 +175,7 @@ def purchase_make(*, actor, product: Product, quantity, purchase_key: str, profi
         created = False
         if profile is None:
             profile, created = default_profile_for_purchase(actor=actor, account=account)
-        profile = BillingProfile.objects.select_for_update().select_related("account").get(pk=profile.pk)
+        profile = BillingProfile.objects.select_for_update(of=("self",)).select_related("account").get(pk=profile.pk)
         if not profile.is_active:
             raise ValidationError(_("The billing profile %(name)s is disabled: it takes no new purchases.")
                                   % {"name": profile.name})
