@@ -278,11 +278,14 @@ def test_two_batches_of_the_same_profiles_and_accounts_at_once_issue_each_invoic
         assert sorted(Invoice.objects.filter(account=account).values_list("sequence", flat=True)) == [1, 2, 3]
 
 
-def _wait_for_lock_waits(count: int) -> None:
-    """Until ``count`` sessions of this database wait for a lock (or 5 s have passed). Inside a transaction
-    PostgreSQL keeps showing the activity it first showed unless told to look again."""
+def _wait_for_lock_waits(count: int, unless_done: threading.Thread | None = None) -> None:
+    """Until ``count`` sessions of this database wait for a lock, or the thread ``unless_done`` has finished
+    (or 5 s have passed). Inside a transaction PostgreSQL keeps showing the activity it first showed unless
+    told to look again."""
     with connection.cursor() as cursor:
         for _ in range(500):
+            if unless_done is not None and not unless_done.is_alive():
+                return
             cursor.execute("SELECT pg_stat_clear_snapshot()")
             cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
                            "AND wait_event_type = 'Lock'")
@@ -305,6 +308,22 @@ def _in_thread(target, errors: list) -> threading.Thread:
     return thread
 
 
+def _queued_behind(hold, first, second) -> list:
+    """In a transaction, ``hold()`` (it takes a lock); then ``first`` and ``second`` start in threads, each once
+    the threads before it wait for a lock (or are done); then the transaction ends. Returns the errors of both
+    once both are done."""
+    errors, threads = [], []
+    with transaction.atomic():
+        hold()
+        for waiting, target in enumerate((first, second), start=1):
+            threads.append(_in_thread(target, errors))
+            _wait_for_lock_waits(waiting, unless_done=threads[-1])
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads)
+    return errors
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_credit_grant_beside_a_batch_of_its_account_fails_neither_and_undoes_nothing(caplog):
     """Support grants credit on one profile of an account while the run issues a batch of that account's
@@ -317,19 +336,13 @@ def test_a_credit_grant_beside_a_batch_of_its_account_fails_neither_and_undoes_n
     first, second = BillingProfileFactory(account=account), BillingProfileFactory(account=account)
     for profile in (first, second):
         _buy(profile, "10")
-    errors = []
-    with transaction.atomic():
-        BillingAccount.objects.select_for_update().get(pk=account.pk)  # the account edit
-        batch = _in_thread(lambda: invoices_generate(profile_ids=[first.pk, second.pk], period_start=START,
-                                                     period_end=END, issue_date=DAY), errors)
-        _wait_for_lock_waits(1)
-        grant = _in_thread(lambda: credit_lot_add(actor=None, profile=second, source="promotional", amount="5",
-                                                  start_date=date(2026, 1, 1), expiration_date=date(2027, 1, 1)),
-                           errors)
-        _wait_for_lock_waits(2)
-    for thread in (batch, grant):
-        thread.join(timeout=60)
-    assert not errors and not batch.is_alive() and not grant.is_alive()
+    errors = _queued_behind(
+        lambda: BillingAccount.objects.select_for_update().get(pk=account.pk),  # the account edit
+        lambda: invoices_generate(profile_ids=[first.pk, second.pk], period_start=START, period_end=END,
+                                  issue_date=DAY),
+        lambda: credit_lot_add(actor=None, profile=second, source="promotional", amount="5",
+                               start_date=date(2026, 1, 1), expiration_date=date(2027, 1, 1)))
+    assert not errors
     assert "one by one" not in caplog.text
     assert Invoice.objects.count() == 2 and second.credit_lots.count() == 1
 
@@ -344,17 +357,12 @@ def test_overlapping_batches_of_one_account_wait_for_each_other_without_undoing_
     profiles = [BillingProfileFactory(account=account) for _ in range(3)]
     for profile in profiles:
         _buy(profile, "10")
-    errors = []
-    with transaction.atomic():
-        BillingAccount.objects.select_for_update().get(pk=account.pk)
-        first = _in_thread(lambda: invoices_generate(profile_ids=[profiles[0].pk, profiles[1].pk],
-                                                     period_start=START, period_end=END, issue_date=DAY), errors)
-        _wait_for_lock_waits(1)
-        second = _in_thread(lambda: invoices_generate(profile_ids=[profiles[1].pk, profiles[2].pk],
-                                                      period_start=START, period_end=END, issue_date=DAY), errors)
-        _wait_for_lock_waits(2)
-    for thread in (first, second):
-        thread.join(timeout=60)
+    errors = _queued_behind(
+        lambda: BillingAccount.objects.select_for_update().get(pk=account.pk),
+        lambda: invoices_generate(profile_ids=[profiles[0].pk, profiles[1].pk], period_start=START,
+                                  period_end=END, issue_date=DAY),
+        lambda: invoices_generate(profile_ids=[profiles[1].pk, profiles[2].pk], period_start=START,
+                                  period_end=END, issue_date=DAY))
     assert not errors and "one by one" not in caplog.text
     assert sorted(Invoice.objects.values_list("sequence", flat=True)) == [1, 2, 3]
 
@@ -465,18 +473,13 @@ def test_a_purchase_beside_a_batch_of_its_account_fails_neither_and_undoes_nothi
     if credit:
         credit_lot_add(actor=None, profile=first, source="promotional", amount="5", start_date=date(2026, 1, 1),
                        expiration_date=date(2027, 1, 1))
-    errors = []
-    with transaction.atomic():
-        list(Charge.objects.select_for_update().filter(profile=first))  # the batch waits here, its profiles held
-        batch = _in_thread(lambda: invoices_generate(profile_ids=[first.pk, second.pk], period_start=START,
-                                                     period_end=END, issue_date=DAY), errors)
-        _wait_for_lock_waits(1)
-        purchase = _in_thread(lambda: purchase_record(actor=None, account=account, profile=second, items=[dict(
+    errors = _queued_behind(
+        lambda: list(Charge.objects.select_for_update().filter(profile=first)),  # the batch waits, profiles held
+        lambda: invoices_generate(profile_ids=[first.pk, second.pk], period_start=START, period_end=END,
+                                  issue_date=DAY),
+        lambda: purchase_record(actor=None, account=account, profile=second, items=[dict(
             product="X", description="x", quantity="1", unit_price="1",
-            service_period_start=date(2026, 12, 1), service_period_end=date(2026, 12, 31))]), errors)
-        _wait_for_lock_waits(2)
-    for thread in (batch, purchase):
-        thread.join(timeout=60)
+            service_period_start=date(2026, 12, 1), service_period_end=date(2026, 12, 31))]))
     assert not errors and "one by one" not in caplog.text
     assert Invoice.objects.count() == 2 and Charge.objects.filter(profile=second, invoice__isnull=True).count() == 1
 
@@ -489,16 +492,10 @@ def test_a_credit_grant_and_a_purchase_on_one_profile_while_its_account_is_held_
     require_postgres()
     account = BillingAccountFactory()
     profile = BillingProfileFactory(account=account)
-    errors = []
-    with transaction.atomic():
-        BillingAccount.objects.select_for_update(no_key=True).get(pk=account.pk)  # an account edit under way
-        purchase = _in_thread(lambda: _buy(profile, "10"), errors)
-        _wait_for_lock_waits(1)
-        grant = _in_thread(lambda: credit_lot_add(actor=None, profile=profile, source="promotional", amount="5",
-                                                  start_date=date(2026, 1, 1), expiration_date=date(2027, 1, 1)),
-                           errors)
-        _wait_for_lock_waits(2)
-    for thread in (purchase, grant):
-        thread.join(timeout=60)
+    errors = _queued_behind(
+        lambda: BillingAccount.objects.select_for_update(no_key=True).get(pk=account.pk),  # an account edit
+        lambda: _buy(profile, "10"),
+        lambda: credit_lot_add(actor=None, profile=profile, source="promotional", amount="5",
+                               start_date=date(2026, 1, 1), expiration_date=date(2027, 1, 1)))
     assert not errors
     assert Charge.objects.filter(profile=profile).count() == 1 and profile.credit_lots.count() == 1
