@@ -16,7 +16,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from conftest import require_postgres
+from conftest import grant, require_postgres
 from invoicing.models import Charge, CreditLot, Invoice
 from invoicing.services import invoices as invoice_service
 from invoicing.services import pdf as pdf_service
@@ -26,12 +26,15 @@ from invoicing.services.credits import credit_lot_add
 from invoicing.services.invoices import billing_period, invoice_generate, invoices_generate
 from invoicing.tasks import billing as billing_tasks
 from invoicing.tasks import documents
-from profiles.models import BillingAccount, BillingProfile
+from profiles.models import BillingAccount, BillingProfile, Role
+from profiles.services.profiles import profile_update
+from profiles.services.roles import role_revoke
 from profiles.tests.factories import (
     BillingAccountFactory,
     BillingProfileFactory,
     CardFactory,
     InvoiceRecipientFactory,
+    UserFactory,
 )
 
 DAY = date(2026, 11, 1)
@@ -499,3 +502,29 @@ def test_a_credit_grant_and_a_purchase_on_one_profile_while_its_account_is_held_
                                start_date=date(2026, 1, 1), expiration_date=date(2027, 1, 1)))
     assert not errors
     assert Charge.objects.filter(profile=profile).count() == 1 and profile.credit_lots.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("change", ["rename", "revoke an owner"])
+def test_a_profile_change_waits_for_an_account_change_under_way(change):
+    """Rules that span an account and its profiles (no two profiles of an account share a name; an account
+    keeps an owner for every profile) are checked under the account's lock: a profile's change waits for an
+    account's change under way, as it did before the profiles stopped locking their account with them."""
+    require_postgres()
+    account = BillingAccountFactory()
+    profile = BillingProfileFactory(account=account)
+    owners = [grant(UserFactory(), Role.OWNER, profile) for _ in range(2)]
+    if change == "rename":
+        def target():
+            profile_update(actor=None, profile=profile, name="Finance")
+    else:
+        def target():
+            role_revoke(actor=None, assignment=owners[0])
+    errors = []
+    with transaction.atomic():
+        BillingAccount.objects.select_for_update(no_key=True).get(pk=account.pk)  # an account-level change
+        thread = _in_thread(target, errors)
+        _wait_for_lock_waits(1, unless_done=thread)
+        waited = thread.is_alive()
+    thread.join(timeout=60)
+    assert waited and not errors

@@ -154,7 +154,8 @@ def profile_update(*, actor, profile: BillingProfile, support: bool = False, **f
         raise ValueError(f"not editable here: {sorted(unknown)}")
     _check_edit(actor, profile, support)
     with transaction.atomic():
-        # The profile locked, not its account (README, "Row locks").
+        # The account first (a name is unique in it), then the profile (README, "Row locks").
+        BillingAccount.objects.select_for_update(no_key=True).get(pk=profile.account_id)
         profile = BillingProfile.objects.select_for_update(of=("self",)).select_related("account").get(pk=profile.pk)
         before = activity.snapshot(profile, sorted(fields))
         for name, value in fields.items():

@@ -107,7 +107,8 @@ def _owner_count_after(*, scope, excluding: RoleAssignment) -> int:
 
 
 def _lock_scope(assignment: RoleAssignment):
-    if assignment.profile_id:  # the profile locked, not its account (README, "Row locks")
+    if assignment.profile_id:  # the account first (its owners count), then the profile (README, "Row locks")
+        BillingAccount.objects.select_for_update(no_key=True, of=("self",)).get(profiles__pk=assignment.profile_id)
         return BillingProfile.objects.select_for_update(of=("self",)).select_related("account").get(
             pk=assignment.profile_id)
     return BillingAccount.objects.select_for_update(no_key=True).get(pk=assignment.account_id)  # README, "Row locks"
