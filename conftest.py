@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+import threading
+import time as clock
 from datetime import UTC, datetime, time
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from django.db import connection, transaction
 
 from billing_admin.celery import app
 from billing_admin.core.permissions import SUPPORT_GROUP, SUPPORT_READ_ONLY_GROUP, support_groups_sync
@@ -50,6 +53,55 @@ def require_postgres():
         if IN_CI:
             pytest.fail("CI must run this test on PostgreSQL (set DATABASE_URL).")
         pytest.skip("needs PostgreSQL: set DATABASE_URL=postgres://... to run it")
+
+
+# Concurrency tests on PostgreSQL: sessions that wait for each other's row locks.
+def wait_for_lock_waits(count: int, unless_done: threading.Thread | None = None) -> None:
+    """Until ``count`` sessions of this database wait for a lock, or the thread ``unless_done`` has finished
+    (or 5 s have passed). Inside a transaction PostgreSQL keeps showing the activity it first showed unless
+    told to look again."""
+    with connection.cursor() as cursor:
+        for _ in range(500):
+            if unless_done is not None and not unless_done.is_alive():
+                return
+            cursor.execute("SELECT pg_stat_clear_snapshot()")
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                           "AND wait_event_type = 'Lock'")
+            if cursor.fetchone()[0] >= count:
+                return
+            clock.sleep(0.01)
+
+
+def run_in_thread(target, errors: list) -> threading.Thread:
+    """Run ``target`` in a thread of its own (its own database connection, closed after); its exception goes
+    to ``errors``."""
+    def run():
+        try:
+            target()
+        except Exception as exc:  # noqa: BLE001 - asserted by the test
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread
+
+
+def queued_behind(hold, first, second) -> list:
+    """In a transaction, ``hold()`` (it takes a lock); then ``first`` and ``second`` start in threads, each once
+    the threads before it wait for a lock (or are done); then the transaction ends. Returns the errors of both
+    once both are done."""
+    errors, threads = [], []
+    with transaction.atomic():
+        hold()
+        for waiting, target in enumerate((first, second), start=1):
+            threads.append(run_in_thread(target, errors))
+            wait_for_lock_waits(waiting, unless_done=threads[-1])
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads)
+    return errors
 
 
 @pytest.fixture

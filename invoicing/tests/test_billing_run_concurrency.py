@@ -4,14 +4,13 @@ set of invoices, and each run's summary reports only what that run did."""
 from __future__ import annotations
 
 import threading
-import time
 from datetime import date
 from decimal import Decimal
 
 import pytest
-from django.db import connection, connections, transaction
+from django.db import connection, transaction
 
-from conftest import require_postgres
+from conftest import require_postgres, wait_for_lock_waits
 from invoicing.models import Invoice
 from invoicing.services.charges import purchase_record
 from invoicing.services.credits import credit_lot_add
@@ -81,14 +80,7 @@ def test_a_credit_lot_granted_while_the_invoice_waits_for_the_profile_is_applied
         BillingProfile.objects.select_for_update().get(pk=profile.pk)  # support's grant holds the profile
         thread.start()
         waiting.set()
-        with connections["default"].cursor() as cursor:  # until the run's statement waits for that lock
-            for _ in range(500):
-                cursor.execute("SELECT pg_stat_clear_snapshot()")  # a transaction sees one snapshot otherwise
-                cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                               "AND wait_event_type = 'Lock'")
-                if cursor.fetchone()[0]:
-                    break
-                time.sleep(0.01)
+        wait_for_lock_waits(1)  # until the run's statement waits for that lock
         credit_lot_add(actor=None, profile=profile, source="promotional", amount="30",
                        start_date=date(2026, 1, 1), expiration_date=date(2026, 11, 30))
     thread.join(timeout=60)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import smtplib
 import threading
-import time
 from datetime import date
 from decimal import Decimal
 
@@ -16,7 +15,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from conftest import grant, require_postgres
+from conftest import grant, queued_behind, require_postgres, run_in_thread, wait_for_lock_waits
 from invoicing.models import Charge, CreditLot, Invoice
 from invoicing.services import invoices as invoice_service
 from invoicing.services import pdf as pdf_service
@@ -248,9 +247,10 @@ def test_the_daily_run_enqueues_the_due_profiles_by_account_and_each_batch_issue
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_batches_of_the_same_profiles_and_accounts_at_once_issue_each_invoice_once():
+def test_two_batches_of_the_same_profiles_and_accounts_at_once_issue_each_invoice_once(caplog):
     """Two workers given overlapping batches of two accounts' profiles at once (a redelivered batch beside the
-    original, a sweep beside the run): they wait for each other, and each profile gets one invoice."""
+    original, a sweep beside the run): they wait for each other, neither is undone, and each profile gets one
+    invoice, made by one of the two."""
     require_postgres()
     accounts = [BillingAccountFactory(), BillingAccountFactory()]
     profiles = [BillingProfileFactory(account=accounts[i % 2]) for i in range(6)]
@@ -259,72 +259,19 @@ def test_two_batches_of_the_same_profiles_and_accounts_at_once_issue_each_invoic
     barrier, results, errors = threading.Barrier(2), [], []
 
     def issue(ids):
-        try:
-            barrier.wait(timeout=30)
-            results.append(invoices_generate(profile_ids=ids, period_start=START, period_end=END, issue_date=DAY))
-        except Exception as exc:  # noqa: BLE001 - asserted below
-            errors.append(exc)
-        finally:
-            connection.close()
+        barrier.wait(timeout=30)
+        results.append(invoices_generate(profile_ids=ids, period_start=START, period_end=END, issue_date=DAY))
 
     ids = [p.pk for p in profiles]
-    threads = [threading.Thread(target=issue, args=(order,), daemon=True) for order in (ids[:4], ids[2:][::-1])]
-    for thread in threads:
-        thread.start()
+    threads = [run_in_thread(lambda order=order: issue(order), errors) for order in (ids[:4], ids[2:][::-1])]
     for thread in threads:
         thread.join(timeout=60)
     assert not any(t.is_alive() for t in threads) and not errors and len(results) == 2
-    assert all(not r.failures for r in results)
+    assert all(not r.failures for r in results) and "one by one" not in caplog.text
     created = [pk for r in results for pk, (_inv, made) in r.invoices.items() if made]
-    assert sorted(created) == sorted(ids)  # each profile's invoice made by one of the two
+    assert sorted(created) == sorted(ids)
     for account in accounts:
         assert sorted(Invoice.objects.filter(account=account).values_list("sequence", flat=True)) == [1, 2, 3]
-
-
-def _wait_for_lock_waits(count: int, unless_done: threading.Thread | None = None) -> None:
-    """Until ``count`` sessions of this database wait for a lock, or the thread ``unless_done`` has finished
-    (or 5 s have passed). Inside a transaction PostgreSQL keeps showing the activity it first showed unless
-    told to look again."""
-    with connection.cursor() as cursor:
-        for _ in range(500):
-            if unless_done is not None and not unless_done.is_alive():
-                return
-            cursor.execute("SELECT pg_stat_clear_snapshot()")
-            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                           "AND wait_event_type = 'Lock'")
-            if cursor.fetchone()[0] >= count:
-                return
-            time.sleep(0.01)
-
-
-def _in_thread(target, errors: list) -> threading.Thread:
-    def run():
-        try:
-            target()
-        except Exception as exc:  # noqa: BLE001 - asserted by the test
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    return thread
-
-
-def _queued_behind(hold, first, second) -> list:
-    """In a transaction, ``hold()`` (it takes a lock); then ``first`` and ``second`` start in threads, each once
-    the threads before it wait for a lock (or are done); then the transaction ends. Returns the errors of both
-    once both are done."""
-    errors, threads = [], []
-    with transaction.atomic():
-        hold()
-        for waiting, target in enumerate((first, second), start=1):
-            threads.append(_in_thread(target, errors))
-            _wait_for_lock_waits(waiting, unless_done=threads[-1])
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads)
-    return errors
 
 
 @pytest.mark.django_db(transaction=True)
@@ -339,7 +286,7 @@ def test_a_credit_grant_beside_a_batch_of_its_account_fails_neither_and_undoes_n
     first, second = BillingProfileFactory(account=account), BillingProfileFactory(account=account)
     for profile in (first, second):
         _buy(profile, "10")
-    errors = _queued_behind(
+    errors = queued_behind(
         lambda: BillingAccount.objects.select_for_update().get(pk=account.pk),  # the account edit
         lambda: invoices_generate(profile_ids=[first.pk, second.pk], period_start=START, period_end=END,
                                   issue_date=DAY),
@@ -360,7 +307,7 @@ def test_overlapping_batches_of_one_account_wait_for_each_other_without_undoing_
     profiles = [BillingProfileFactory(account=account) for _ in range(3)]
     for profile in profiles:
         _buy(profile, "10")
-    errors = _queued_behind(
+    errors = queued_behind(
         lambda: BillingAccount.objects.select_for_update().get(pk=account.pk),
         lambda: invoices_generate(profile_ids=[profiles[0].pk, profiles[1].pk], period_start=START,
                                   period_end=END, issue_date=DAY),
@@ -476,7 +423,7 @@ def test_a_purchase_beside_a_batch_of_its_account_fails_neither_and_undoes_nothi
     if credit:
         credit_lot_add(actor=None, profile=first, source="promotional", amount="5", start_date=date(2026, 1, 1),
                        expiration_date=date(2027, 1, 1))
-    errors = _queued_behind(
+    errors = queued_behind(
         lambda: list(Charge.objects.select_for_update().filter(profile=first)),  # the batch waits, profiles held
         lambda: invoices_generate(profile_ids=[first.pk, second.pk], period_start=START, period_end=END,
                                   issue_date=DAY),
@@ -495,7 +442,7 @@ def test_a_credit_grant_and_a_purchase_on_one_profile_while_its_account_is_held_
     require_postgres()
     account = BillingAccountFactory()
     profile = BillingProfileFactory(account=account)
-    errors = _queued_behind(
+    errors = queued_behind(
         lambda: BillingAccount.objects.select_for_update(no_key=True).get(pk=account.pk),  # an account edit
         lambda: _buy(profile, "10"),
         lambda: credit_lot_add(actor=None, profile=profile, source="promotional", amount="5",
@@ -523,8 +470,8 @@ def test_a_profile_change_waits_for_an_account_change_under_way(change):
     errors = []
     with transaction.atomic():
         BillingAccount.objects.select_for_update(no_key=True).get(pk=account.pk)  # an account-level change
-        thread = _in_thread(target, errors)
-        _wait_for_lock_waits(1, unless_done=thread)
+        thread = run_in_thread(target, errors)
+        wait_for_lock_waits(1, unless_done=thread)
         waited = thread.is_alive()
     thread.join(timeout=60)
     assert waited and not errors
